@@ -1,0 +1,2 @@
+//! audit-verify: offline verification of AI agent audit-trail exports.
+#![forbid(unsafe_code)]
