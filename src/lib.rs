@@ -1,2 +1,30 @@
 //! audit-verify: offline verification of AI agent audit-trail exports.
+//!
+//! The library does the work and the binary talks: nothing here prints, exits or reads the
+//! environment. [`verify::verify`] reads the inputs of a [`config::VerifyConfig`] and returns a
+//! [`report::Report`], whose verdict maps to the exit code; [`report::human`] and
+//! [`report::json`] render it.
+//!
+//! ```text
+//! bytes --ingest--> line --profile::aat--> facts + canonical hash + signature --chain--> findings --> report
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod canon;
+pub mod chain;
+#[doc(hidden)]
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod finding;
+pub mod ingest;
+pub mod keys;
+pub mod profile;
+pub mod report;
+pub mod sig;
+pub mod verify;
+
+pub use error::Error;
+pub use report::{Report, Verdict};

@@ -1,0 +1,595 @@
+//! The order-dependent AAT checks, fed one record at a time in file order (AAT §5, §6.3, §8).
+//!
+//! Chains are grouped by `session_id`, so sessions may be interleaved in one export. Per chain this
+//! holds only what the checks need (last hash, last record id, highest sequence number, latest
+//! instant, the running `session_hash` digest, counts), so memory grows with the number of
+//! sessions, never with the number of records. Each failed check reports at the first record that
+//! is provably wrong and then re-synchronises on it, so one edit gives one finding, not a cascade.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sha2::{Digest as _, Sha256};
+
+use crate::finding::{Code, Finding, Guarantee, Location, Severity};
+use crate::profile::aat::{Digest, Facts, Link, Prepared};
+use crate::report::{ChainSummary, Status};
+use crate::sig::SigOutcome;
+
+/// How many unsigned records are remembered per chain before its first signed one.
+const PENDING_UNSIGNED_LIMIT: usize = 1000;
+
+/// Policy flags the checks need.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Policy {
+    /// Unsigned records are failures.
+    pub require_signatures: bool,
+    /// Unanchored head or tail makes the verdict inconclusive.
+    pub require_complete: bool,
+    /// Keys were supplied.
+    pub keys_supplied: bool,
+}
+
+/// Collected findings, with counts that survive the storage cap.
+#[derive(Debug, Default)]
+pub struct FindingSink {
+    /// Stored findings (at most `cap` per code).
+    pub stored: Vec<Finding>,
+    /// Count of every finding per code, stored or not.
+    pub counts: BTreeMap<Code, u64>,
+    per_chain: HashMap<String, BTreeMap<Code, u64>>,
+    cap: usize,
+}
+
+impl FindingSink {
+    /// A sink storing at most `cap` findings of each code.
+    pub fn new(cap: usize) -> Self {
+        FindingSink {
+            cap,
+            ..FindingSink::default()
+        }
+    }
+
+    /// Records a finding.
+    pub fn push(&mut self, f: Finding) {
+        let n = self.counts.entry(f.code).or_insert(0);
+        *n += 1;
+        if let Some(chain) = &f.chain {
+            *self
+                .per_chain
+                .entry(chain.clone())
+                .or_default()
+                .entry(f.code)
+                .or_insert(0) += 1;
+        }
+        if *n as usize <= self.cap {
+            self.stored.push(f);
+        }
+    }
+
+    /// Counts of findings per code for one chain.
+    pub fn chain_counts(&self, chain: &str) -> BTreeMap<Code, u64> {
+        self.per_chain.get(chain).cloned().unwrap_or_default()
+    }
+}
+
+#[derive(Debug)]
+enum Head {
+    Genesis,
+    MidSession,
+    Unknown,
+}
+
+#[derive(Debug)]
+struct ChainState {
+    order: usize,
+    records: u64,
+    first: Location,
+    last: Location,
+    head: Head,
+    last_hash: Option<Digest>,
+    last_record_id: Option<String>,
+    agent_id: Option<String>,
+    numbered: bool,
+    first_seq: Option<u64>,
+    max_seq: Option<u64>,
+    first_time: Option<String>,
+    last_time: Option<String>,
+    max_instant: Option<jiff::Timestamp>,
+    session_acc: Sha256,
+    closed: Option<Location>,
+    close_signed: bool,
+    verified: u64,
+    failed_sigs: u64,
+    unknown_sigs: u64,
+    unsigned: u64,
+    signers: BTreeSet<String>,
+    pending_unsigned: Vec<Finding>,
+    self_recorded: bool,
+}
+
+/// The AAT chain checks.
+pub struct Chains {
+    policy: Policy,
+    chains: HashMap<String, ChainState>,
+    /// The line of the last record that could not be read, per source.
+    last_unreadable: Option<Location>,
+}
+
+impl Chains {
+    /// Empty state.
+    pub fn new(policy: Policy) -> Self {
+        Chains {
+            policy,
+            chains: HashMap::new(),
+            last_unreadable: None,
+        }
+    }
+
+    /// Feeds one prepared record, in file order.
+    pub fn observe(&mut self, p: Prepared, sink: &mut FindingSink) {
+        let Some(facts) = p.facts.as_ref() else {
+            self.last_unreadable = Some(p.at.clone());
+            for f in p.findings {
+                sink.push(f);
+            }
+            return;
+        };
+        let mut out = Vec::new();
+        let order = self.chains.len();
+        let is_new = !self.chains.contains_key(&facts.session_id);
+        let state = self
+            .chains
+            .entry(facts.session_id.clone())
+            .or_insert_with(|| ChainState::new(order, &p.at, facts));
+        if is_new {
+            check_head(state, &p, facts, &mut out);
+        } else {
+            check_link(state, &p, facts, self.last_unreadable.as_ref(), &mut out);
+            check_seq(state, &p, facts, &mut out);
+        }
+        check_time(state, &p, facts, &mut out);
+        check_signature(state, &p, facts, self.policy, &mut out);
+        advance(state, &p, facts);
+        if facts.is_close {
+            check_close(state, &p, facts, &mut out);
+        }
+        for f in p.findings.into_iter().chain(out) {
+            sink.push(f);
+        }
+    }
+
+    /// Ends every chain: completeness, chain-level signature findings, and the summaries.
+    pub fn finish(self, sink: &mut FindingSink) -> Vec<ChainSummary> {
+        let policy = self.policy;
+        let mut chains: Vec<(String, ChainState)> = self.chains.into_iter().collect();
+        chains.sort_by_key(|(_, s)| s.order);
+        let mut summaries = Vec::new();
+        for (id, mut s) in chains {
+            let signed = s.verified + s.failed_sigs + s.unknown_sigs;
+            if signed == 0 && s.unsigned > 0 && !policy.require_signatures {
+                sink.push(
+                    Finding::new(
+                        Code::SigChainUnsigned,
+                        format!("none of the {} records of this chain is signed", s.records),
+                    )
+                    .chain(id.clone())
+                    .at(s.first.clone()),
+                );
+            }
+            for f in s.pending_unsigned.drain(..) {
+                // Unsigned records before the first signed one: only now known to be in a signed chain.
+                if signed > 0 {
+                    sink.push(f);
+                }
+            }
+            if s.closed.is_none() {
+                sink.push(
+                    Finding::new(
+                        Code::ChainTailOpen,
+                        format!("the session's last record (line {}) is not a session_end close record", s.last.line),
+                    )
+                    .chain(id.clone())
+                    .at(s.last.clone()),
+                );
+            }
+            if s.self_recorded {
+                sink.push(
+                    Finding::new(Code::AatSelfRecorded, "genesis declares recording_mode \"self\"")
+                        .chain(id.clone())
+                        .at(s.first.clone()),
+                );
+            }
+            summaries.push(summarise(id, &s, policy, sink));
+        }
+        summaries
+    }
+}
+
+impl ChainState {
+    fn new(order: usize, at: &Location, facts: &Facts) -> Self {
+        ChainState {
+            order,
+            records: 0,
+            first: at.clone(),
+            last: at.clone(),
+            head: Head::Unknown,
+            last_hash: None,
+            last_record_id: None,
+            agent_id: facts.agent_id.clone(),
+            numbered: false,
+            first_seq: None,
+            max_seq: None,
+            first_time: facts.timestamp_text.clone(),
+            last_time: None,
+            max_instant: None,
+            session_acc: Sha256::new(),
+            closed: None,
+            close_signed: false,
+            verified: 0,
+            failed_sigs: 0,
+            unknown_sigs: 0,
+            unsigned: 0,
+            signers: BTreeSet::new(),
+            pending_unsigned: Vec::new(),
+            self_recorded: false,
+        }
+    }
+}
+
+fn check_head(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
+    match facts.prev_hash {
+        Some(Link::Genesis) => {
+            s.head = Head::Genesis;
+            if let Some(Some(parent)) = &facts.parent_record_id {
+                out.push(
+                    p.finding(
+                        Code::ChainGenesisInvalid,
+                        format!("genesis record (prev_hash null) has parent_record_id {parent:?}"),
+                        Some("parent_record_id"),
+                    )
+                    .expected_found("null", parent.clone()),
+                );
+            }
+            if let Some(seq) = facts.seq.filter(|&q| q != 0) {
+                out.push(
+                    p.finding(
+                        Code::SeqGenesisNotZero,
+                        format!("genesis record has sequence_number {seq}"),
+                        Some("sequence_number"),
+                    )
+                    .expected_found("0", seq.to_string()),
+                );
+            }
+            s.self_recorded = facts.recording_mode.as_deref() == Some("self");
+        }
+        Some(Link::Hash(_)) => {
+            s.head = Head::MidSession;
+            let before = match facts.seq {
+                Some(q) => format!("; sequence_number {q} says {q} earlier record(s) are not present"),
+                None => String::new(),
+            };
+            out.push(p.finding(
+                Code::ChainHeadUnanchored,
+                format!("the first record of this session in the export has a non-null prev_hash{before}"),
+                Some("prev_hash"),
+            ));
+        }
+        None => s.head = Head::Unknown,
+    }
+    if facts.seq.is_some() {
+        s.numbered = true;
+        s.first_seq = facts.seq;
+    }
+}
+
+fn check_link(s: &mut ChainState, p: &Prepared, facts: &Facts, unreadable: Option<&Location>, out: &mut Vec<Finding>) {
+    if s.closed.is_some() {
+        out.push(
+            p.finding(
+                Code::SessionRecordAfterClose,
+                format!("the session was closed at line {}", s.closed.as_ref().map_or(0, |c| c.line)),
+                None,
+            )
+            .related(s.closed.clone().unwrap_or_else(|| s.last.clone())),
+        );
+    }
+    if let (Some(agent), Some(this)) = (&s.agent_id, &facts.agent_id) {
+        if agent != this {
+            out.push(
+                p.finding(Code::ChainAgentChanged, format!("agent_id {this:?} in a session of {agent:?}"), Some("agent_id"))
+                    .expected_found(agent.clone(), this.clone()),
+            );
+        }
+    }
+    // A record the reader could not parse may sit between the previous record and this one: then
+    // the mismatch is explained by that line, which is already a failure.
+    let hole = unreadable.is_some_and(|u| (u.source, u.line) > (s.last.source, s.last.line));
+    match facts.prev_hash {
+        Some(Link::Genesis) => out.push(
+            p.finding(
+                Code::ChainUnexpectedGenesis,
+                format!("prev_hash is null but the session already has {} record(s) (last at line {})", s.records, s.last.line),
+                Some("prev_hash"),
+            )
+            .related(s.last.clone()),
+        ),
+        Some(Link::Hash(found)) => match s.last_hash {
+            Some(expected) if expected == found => {}
+            Some(_) if hole => {}
+            Some(expected) if facts.hash == Some(expected) => out.push(
+                p.finding(
+                    Code::ChainReplayed,
+                    format!("this record is byte-for-byte the canonical twin of the previous record (line {})", s.last.line),
+                    Some("prev_hash"),
+                )
+                .related(s.last.clone()),
+            ),
+            Some(expected) => out.push(
+                p.finding(
+                    Code::ChainLinkMismatch,
+                    format!(
+                        "prev_hash does not match the hash of the previous record of this session (line {})",
+                        s.last.line
+                    ),
+                    Some("prev_hash"),
+                )
+                .expected_found(hex::encode(expected), hex::encode(found))
+                .related(s.last.clone()),
+            ),
+            None => {}
+        },
+        None => {}
+    }
+    if let (Some(Some(parent)), Some(prev_id)) = (&facts.parent_record_id, &s.last_record_id) {
+        if parent != prev_id && !hole {
+            out.push(
+                p.finding(
+                    Code::ChainParentMismatch,
+                    format!("parent_record_id does not name the previous record of this session (line {})", s.last.line),
+                    Some("parent_record_id"),
+                )
+                .expected_found(prev_id.clone(), parent.clone())
+                .related(s.last.clone()),
+            );
+        }
+    } else if let (Some(None), Some(prev_id), Some(Link::Hash(_))) = (&facts.parent_record_id, &s.last_record_id, facts.prev_hash) {
+        out.push(
+            p.finding(Code::ChainParentMismatch, "parent_record_id is null in a non-genesis record", Some("parent_record_id"))
+                .expected_found(prev_id.clone(), "null"),
+        );
+    }
+}
+
+fn check_seq(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
+    match (s.numbered, facts.seq, s.max_seq) {
+        (true, None, _) => out.push(p.finding(
+            Code::SeqMissing,
+            "this record has no sequence_number, but earlier records of its session do",
+            None,
+        )),
+        (false, Some(q), _) => {
+            out.push(p.finding(
+                Code::SeqMissing,
+                format!("sequence_number {q} appears, but earlier records of this session have none"),
+                Some("sequence_number"),
+            ));
+            s.numbered = true;
+        }
+        (true, Some(q), Some(max)) => {
+            let next = max + 1;
+            let (code, message) = if q == next {
+                return;
+            } else if q > next {
+                (Code::SeqGap, format!("sequence_number jumps from {max} to {q}: {} record(s) missing", q - next))
+            } else if q == max {
+                (Code::SeqDuplicate, format!("sequence_number {q} repeats the previous record's"))
+            } else {
+                (Code::SeqRegression, format!("sequence_number {q} comes after {max}"))
+            };
+            out.push(
+                p.finding(code, message, Some("sequence_number"))
+                    .expected_found(next.to_string(), q.to_string()),
+            );
+        }
+        _ => {}
+    }
+}
+
+fn check_time(s: &ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
+    if let (Some(t), Some(max)) = (facts.timestamp, s.max_instant) {
+        if t < max {
+            out.push(
+                p.finding(
+                    Code::TimeBackwards,
+                    format!(
+                        "timestamp {} is before {} (an earlier record of this session)",
+                        facts.timestamp_text.as_deref().unwrap_or(""),
+                        s.last_time.as_deref().unwrap_or("")
+                    ),
+                    Some("timestamp"),
+                )
+                .expected_found(
+                    format!(">= {}", s.last_time.as_deref().unwrap_or("")),
+                    facts.timestamp_text.clone().unwrap_or_default(),
+                ),
+            );
+        }
+    }
+}
+
+fn check_signature(s: &mut ChainState, p: &Prepared, facts: &Facts, policy: Policy, out: &mut Vec<Finding>) {
+    match &facts.sig {
+        SigOutcome::Unsigned => {
+            s.unsigned += 1;
+            let f = p.finding(
+                Code::SigMissing,
+                if policy.require_signatures {
+                    "record is unsigned and --require-signatures is set".to_string()
+                } else {
+                    "record is unsigned in a chain whose other records are signed".to_string()
+                },
+                None,
+            );
+            if policy.require_signatures || s.verified + s.failed_sigs + s.unknown_sigs > 0 {
+                out.push(f);
+            } else if s.pending_unsigned.len() < PENDING_UNSIGNED_LIMIT {
+                s.pending_unsigned.push(f);
+            }
+            return;
+        }
+        SigOutcome::Verified { signer } => {
+            s.verified += 1;
+            if !s.signers.contains(signer) {
+                s.signers.insert(signer.clone());
+            }
+        }
+        SigOutcome::Failed => s.failed_sigs += 1,
+        SigOutcome::Unknown => s.unknown_sigs += 1,
+    }
+    // The first signed record: unsigned ones before it are now known to sit in a signed chain.
+    out.append(&mut s.pending_unsigned);
+}
+
+fn advance(s: &mut ChainState, p: &Prepared, facts: &Facts) {
+    s.records += 1;
+    s.last = p.at.clone();
+    s.last_hash = facts.hash;
+    if facts.record_id.is_some() {
+        s.last_record_id = facts.record_id.clone();
+    }
+    if let Some(q) = facts.seq {
+        s.max_seq = Some(s.max_seq.map_or(q, |m| m.max(q)));
+    }
+    if let Some(t) = facts.timestamp {
+        if s.max_instant.is_none_or(|m| t >= m) {
+            s.max_instant = Some(t);
+            s.last_time = facts.timestamp_text.clone();
+        }
+    }
+    if let Some(Link::Hash(h)) = facts.prev_hash {
+        s.session_acc.update(h);
+    }
+}
+
+fn check_close(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
+    s.closed = Some(p.at.clone());
+    s.close_signed = matches!(facts.sig, SigOutcome::Verified { .. });
+    let from_genesis = matches!(s.head, Head::Genesis);
+    if let Some(count) = facts.record_count {
+        let present = s.records;
+        if from_genesis && count != present {
+            out.push(
+                p.finding(
+                    Code::SessionCountMismatch,
+                    format!("record_count is {count}, but {present} record(s) of this session are present"),
+                    Some("action_detail"),
+                )
+                .expected_found(count.to_string(), present.to_string()),
+            );
+        } else if !from_genesis {
+            if let Some(q) = facts.seq.filter(|&q| q + 1 != count) {
+                out.push(
+                    p.finding(
+                        Code::SessionCountMismatch,
+                        format!("record_count is {count}, but this close record has sequence_number {q}"),
+                        Some("action_detail"),
+                    )
+                    .expected_found(count.to_string(), (q + 1).to_string()),
+                );
+            }
+        }
+    }
+    match facts.session_hash {
+        Some(claimed) => {
+            let computed: Digest = s.session_acc.clone().finalize().into();
+            if computed != claimed {
+                if from_genesis {
+                    out.push(
+                        p.finding(
+                            Code::SessionHashMismatch,
+                            "session_hash does not match SHA-256 over the prev_hash of every record after the genesis",
+                            Some("action_detail"),
+                        )
+                        .expected_found(hex::encode(claimed), hex::encode(computed)),
+                    );
+                } else {
+                    out.push(p.finding(
+                        Code::SessionHashUnverifiable,
+                        "session_hash covers links before the first record present, so it cannot be recomputed",
+                        Some("action_detail"),
+                    ));
+                }
+            }
+        }
+        None => out.push(p.finding(
+            Code::SessionHashMissing,
+            "the close record carries no session_hash",
+            Some("action_detail"),
+        )),
+    }
+}
+
+fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> ChainSummary {
+    let counts = sink.chain_counts(&id);
+    let failed = |g: Guarantee| {
+        counts
+            .iter()
+            .any(|(c, n)| *n > 0 && c.severity() == Severity::Error && (c.guarantee() == g || (g == Guarantee::Integrity && c.guarantee() == Guarantee::Input)))
+    };
+    let integrity = if failed(Guarantee::Integrity) {
+        Status::Failed
+    } else if counts.contains_key(&Code::CanonUnsupported) {
+        Status::NotEstablished("some records could not be canonicalized".into())
+    } else {
+        Status::Established("every hash and link recomputed".into())
+    };
+    let signed = s.verified + s.failed_sigs + s.unknown_sigs;
+    let (authenticity, auth_required) = if failed(Guarantee::Authenticity) {
+        (Status::Failed, true)
+    } else if s.unknown_sigs > 0 {
+        (
+            Status::NotEstablished(format!("{} record(s) signed by keys not supplied", s.unknown_sigs)),
+            true,
+        )
+    } else if signed == 0 {
+        (
+            Status::NotEstablished("no record is signed".into()),
+            policy.keys_supplied || policy.require_signatures,
+        )
+    } else {
+        (
+            Status::Established(format!("all {} records signed and verified", s.verified)),
+            true,
+        )
+    };
+    let head = match s.head {
+        Head::Genesis => Status::Established("starts at the session's genesis".into()),
+        Head::MidSession => Status::NotEstablished("starts mid-session".into()),
+        Head::Unknown => Status::NotEstablished("first record has no usable prev_hash".into()),
+    };
+    let tail = match (&s.closed, s.close_signed) {
+        (Some(_), true) => Status::Established("ends in a signed session_end record".into()),
+        (Some(_), false) => Status::Established("ends in a session_end record".into()),
+        (None, _) => Status::NotEstablished("no session_end record: records after the last could be missing".into()),
+    };
+    ChainSummary {
+        id,
+        records: s.records,
+        first: s.first.clone(),
+        last: s.last.clone(),
+        first_seq: s.first_seq,
+        last_seq: s.max_seq,
+        first_time: s.first_time.clone(),
+        last_time: s.last_time.clone(),
+        signers: s.signers.iter().cloned().collect(),
+        signed: s.verified,
+        unsigned: s.unsigned,
+        integrity,
+        authenticity,
+        authenticity_required: auth_required,
+        head,
+        tail,
+        completeness_required: policy.require_complete,
+        findings: counts.iter().map(|(c, n)| (c.as_str().to_string(), *n)).collect(),
+    }
+}

@@ -1,0 +1,171 @@
+//! The command line, as typed: clap definitions only. [`crate::config`] turns them into checked
+//! values. The man page and shell completions are generated from these definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  Verify an export with the producer's keys:
+    audit-verify verify export.jsonl --keys vendor-jwks.json
+
+  The same; verify is the default command:
+    audit-verify export.jsonl --keys keys/
+
+  Gate CI on a machine-readable report, failing on unsigned records:
+    audit-verify verify today.jsonl --keys keys/ --format json --require-signatures
+
+Exit codes: 0 verified, 1 failed, 2 error (could not verify), 3 inconclusive.";
+
+/// Verify AI agent audit-trail exports offline: canonical hashes, chain links, sequence numbers,
+/// timestamps and signatures, with a clear verdict and the exact failing record.
+#[derive(Debug, Parser)]
+#[command(
+    name = "audit-verify",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_long_help = VERIFY_EXAMPLES
+)]
+pub struct Cli {
+    /// The subcommand (default: verify).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Arguments of the default verify command.
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Verify one or more exports (the default command).
+    ///
+    /// Every record is parsed strictly, canonicalized (RFC 8785) and hashed; chain links,
+    /// parent ids, sequence numbers, timestamps, session close records and signatures are
+    /// recomputed; the verdict says which of integrity, authenticity and completeness were
+    /// established for each chain.
+    #[command(after_long_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
+
+    /// Print shell completions to stdout.
+    ///
+    /// Pre-generated files are also shipped in man/completions/.
+    #[command(after_long_help = "Example:\n  audit-verify completions bash > /etc/bash_completion.d/audit-verify")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Verdict, a table per chain and each finding quoting its line.
+    Human,
+    /// One JSON object, schema audit-verify/report/v1 (see docs/report.md).
+    Json,
+}
+
+/// When to colour the human report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// When stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Crypto providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderName {
+    /// aws-lc-rs (the fast default).
+    AwsLc,
+    /// The pure-Rust p256, ml-dsa and ed25519-dalek crates.
+    Rustcrypto,
+}
+
+/// Arguments of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Export files to verify (JSON Lines), in order; chains may continue across files.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them.
+    ///
+    /// Repeatable. Keys are matched to records by signer_kid through recognised kid rules
+    /// (RFC 7638 thumbprints; for ML-DSA-65 also the AKP thumbprint and SHA-256 of the raw key).
+    /// Keys embedded in records are never trusted.
+    #[arg(long = "keys", value_name = "PATH")]
+    pub keys: Vec<PathBuf>,
+
+    /// Input profile (dialect); default: detected from the records.
+    ///
+    /// Built in: aat (IETF draft-sharif-agent-audit-trail -04 to -06).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Treat unsigned records as failures.
+    #[arg(long)]
+    pub require_signatures: bool,
+
+    /// Treat an unanchored head or open tail as inconclusive instead of a warning.
+    #[arg(long)]
+    pub require_complete: bool,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Worker threads for parsing, hashing and signature checks (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Crypto provider.
+    #[arg(long, value_enum, default_value_t = ProviderName::AwsLc)]
+    pub crypto: ProviderName,
+
+    /// Findings of one code shown in the human report before the rest are only counted.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_findings: usize,
+
+    /// Print nothing but the report (no progress, no notes on stderr).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Colour in the human report.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn verify_is_the_default_command() {
+        let cli = Cli::try_parse_from(["audit-verify", "a.jsonl", "--keys", "k.json"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.verify.inputs, vec![PathBuf::from("a.jsonl")]);
+        let cli = Cli::try_parse_from(["audit-verify", "verify", "a.jsonl"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Verify(_))));
+        assert!(Cli::try_parse_from(["audit-verify", "completions", "bash"]).is_ok());
+        assert!(Cli::try_parse_from(["audit-verify"]).is_err());
+    }
+}

@@ -1,0 +1,76 @@
+//! The top-level error: a failure of the tool to verify at all (exit 2), never a finding.
+
+use crate::ingest::IngestError;
+use crate::keys::KeyError;
+
+/// Why a run could not verify.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    /// An input could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Ingest(#[from] IngestError),
+
+    /// Keys could not be loaded.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Keys(#[from] KeyError),
+
+    /// The inputs hold no record at all.
+    #[error("{name}: no records (the input is empty or holds only blank lines)")]
+    #[diagnostic(code(audit_verify::input::empty), help("give an export with at least one record"))]
+    NoRecords {
+        /// The input(s).
+        name: String,
+    },
+
+    /// No line of the input is a JSON value.
+    #[error("{name} is not a JSON Lines export: line {line}: {detail}")]
+    #[diagnostic(
+        code(audit_verify::input::not_jsonl),
+        help("an export holds one JSON object per line; check that this is the right file")
+    )]
+    NotAnExport {
+        /// The input.
+        name: String,
+        /// The first line tried.
+        line: u64,
+        /// The parser's complaint.
+        detail: String,
+    },
+
+    /// The records match no known profile.
+    #[error("{name}: line {line}: the records match no known profile (tried: {candidates})")]
+    #[diagnostic(
+        code(audit_verify::input::unrecognised),
+        help("an AAT record has record_id, session_id and prev_hash members; force a profile with --profile if you are sure")
+    )]
+    Unrecognised {
+        /// The input.
+        name: String,
+        /// The line looked at.
+        line: u64,
+        /// Profiles tried.
+        candidates: String,
+    },
+
+    /// `--profile` names no built-in profile.
+    #[error("unknown profile {0:?}")]
+    #[diagnostic(code(audit_verify::usage::profile), help("built-in profiles: aat"))]
+    UnknownProfile(String),
+
+    /// The crypto provider is not available in this build.
+    #[error("crypto provider {0:?} is not available in this build")]
+    #[diagnostic(code(audit_verify::usage::crypto), help("build with the default features for aws-lc-rs, or use --crypto rustcrypto"))]
+    Provider(String),
+
+    /// A key could not be prepared by the crypto provider.
+    #[error("{0}")]
+    #[diagnostic(code(audit_verify::keys::prepare))]
+    KeyPrepare(String),
+
+    /// The worker pool could not start.
+    #[error("cannot start worker threads: {0}")]
+    #[diagnostic(code(audit_verify::threads))]
+    Threads(String),
+}

@@ -1,0 +1,407 @@
+//! Findings: facts about the evidence, decided by the checks and rendered by the reports.
+//!
+//! Every finding has a stable code (`chain.link_mismatch`, `sig.invalid`, …) that appears in JSON
+//! reports and is documented in `docs/findings.md`; renaming one is a breaking change. Each code
+//! has one default severity and names the guarantee it bears on, from which the verdict follows
+//! (see [`crate::report::Verdict`]).
+
+use std::ops::Range;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Positive evidence that the records are not as recorded or signed: the verdict is `failed`.
+    Error,
+    /// Something was not established, or is non-conformant but not evidence of tampering.
+    Warning,
+    /// A fact worth knowing.
+    Info,
+}
+
+impl Severity {
+    /// The lower-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// The guarantee a finding bears on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Guarantee {
+    /// The input could be read as records at all.
+    Input,
+    /// Hashes and links: nothing edited, dropped, replayed or reordered inside the chain.
+    Integrity,
+    /// Signatures: the records were signed by the supplied keys.
+    Authenticity,
+    /// Head and tail: nothing missing before the first or after the last record.
+    Completeness,
+}
+
+macro_rules! codes {
+    ($( $variant:ident => $code:literal, $sev:ident, $guarantee:ident, $title:literal, $help:literal; )*) => {
+        /// Every finding code the tool can emit.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( #[doc = $title] $variant, )* }
+
+        impl Code {
+            /// All codes, in catalogue order.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The stable identifier, e.g. `chain.link_mismatch`.
+            pub fn as_str(self) -> &'static str { match self { $( Code::$variant => $code, )* } }
+
+            /// The default severity.
+            pub fn severity(self) -> Severity { match self { $( Code::$variant => Severity::$sev, )* } }
+
+            /// The guarantee this finding bears on.
+            pub fn guarantee(self) -> Guarantee { match self { $( Code::$variant => Guarantee::$guarantee, )* } }
+
+            /// A short title, lower case.
+            pub fn title(self) -> &'static str { match self { $( Code::$variant => $title, )* } }
+
+            /// What the finding means for the auditor and what to do next.
+            pub fn help(self) -> &'static str { match self { $( Code::$variant => $help, )* } }
+        }
+    };
+}
+
+codes! {
+    InputLineTooLong => "input.line_too_long", Error, Input,
+        "line longer than the line-length limit",
+        "the line was skipped unread; a record this large is not a valid record of the format (AAT caps records at 256 KB)";
+    InputBlankLine => "input.blank_line", Info, Input,
+        "blank line in a JSONL export",
+        "blank lines carry no record and are ignored; a producer should not write them";
+    InputBom => "input.bom", Info, Input,
+        "UTF-8 byte order mark at the start of the file",
+        "the BOM is removed before parsing; it is not part of any record";
+    InputCrlf => "input.crlf", Info, Input,
+        "CRLF line endings",
+        "lines end in CR LF; the CR is removed before parsing and hashes are unaffected";
+    RecordMalformed => "record.malformed", Error, Input,
+        "record line is not valid JSON",
+        "the line cannot be read as a record: it was corrupted, truncated or edited by hand";
+    RecordInvalidUtf8 => "record.invalid_utf8", Error, Input,
+        "record line is not valid UTF-8",
+        "the bytes were corrupted or re-encoded; a canonical hash cannot be computed over invalid UTF-8";
+    RecordLoneSurrogate => "record.lone_surrogate", Error, Input,
+        "string escape encodes a lone UTF-16 surrogate",
+        "lone surrogates are not valid I-JSON and have no canonical form; the record cannot be hashed";
+    RecordDuplicateKey => "record.duplicate_key", Error, Input,
+        "duplicate member name in a JSON object",
+        "duplicate names let two readers see two different records; the record is rejected, never normalised";
+    RecordTooDeep => "record.too_deep", Error, Input,
+        "record nested deeper than the nesting limit",
+        "no genuine record nests this deep; the line is rejected to keep memory and stack bounded";
+    RecordNotObject => "record.not_object", Error, Input,
+        "record line is JSON but not an object",
+        "each line of a JSONL export must hold one JSON object";
+    RecordFieldMissing => "record.field_missing", Error, Integrity,
+        "a member the chain needs is missing",
+        "without this member the record cannot be placed in its chain; the export is not as the producer wrote it";
+    RecordFieldInvalid => "record.field_invalid", Error, Integrity,
+        "a member has the wrong type or form",
+        "the member does not have the type or format the profile requires (for example prev_hash as 64 lowercase hex)";
+    CanonUnsupported => "canon.unsupported_value", Warning, Integrity,
+        "value outside the canonicalization domain",
+        "the record holds a value RFC 8785 cannot represent exactly (an integer beyond 2^53 or a non-finite number); its hash and signature could not be recomputed, so integrity is not established";
+    ChainLinkMismatch => "chain.link_mismatch", Error, Integrity,
+        "prev_hash does not match the previous record",
+        "the previous record of this chain was altered, or a record between them was removed, inserted or moved";
+    ChainParentMismatch => "chain.parent_mismatch", Error, Integrity,
+        "parent_record_id does not name the previous record",
+        "a record was removed, inserted or moved, or the link was edited";
+    ChainReplayed => "chain.replayed_record", Error, Integrity,
+        "record repeats the previous record",
+        "the same record appears twice in a row: a replay or a duplicated line";
+    ChainUnexpectedGenesis => "chain.unexpected_genesis", Error, Integrity,
+        "genesis record in the middle of a chain",
+        "a record with a null prev_hash restarts a session that already has records: a second chain was spliced in";
+    ChainGenesisInvalid => "chain.genesis_invalid", Error, Integrity,
+        "genesis record breaks the genesis rules",
+        "a record with a null prev_hash must also have a null parent_record_id";
+    ChainAgentChanged => "chain.agent_changed", Error, Integrity,
+        "agent_id changes within a session",
+        "one session is one agent's chain; records of another agent were mixed in";
+    ChainHeadUnanchored => "chain.head_unanchored", Warning, Completeness,
+        "export starts mid-session",
+        "the first record of this chain is not its genesis; records before it are not present, so head completeness is not established";
+    ChainTailOpen => "chain.tail_open", Warning, Completeness,
+        "session has no close record",
+        "the chain does not end in a session_end record; records after the last one could have been removed without trace";
+    SeqGap => "seq.gap", Error, Integrity,
+        "sequence_number skips values",
+        "records between the two numbers are missing: they were removed or withheld";
+    SeqDuplicate => "seq.duplicate", Error, Integrity,
+        "sequence_number repeats",
+        "two records claim the same position: a replay or a duplicate";
+    SeqRegression => "seq.regression", Error, Integrity,
+        "sequence_number goes backwards",
+        "records were reordered or replayed";
+    SeqMissing => "seq.missing", Error, Integrity,
+        "sequence_number missing in a numbered chain",
+        "the other records of this chain are numbered; this one is not";
+    SeqGenesisNotZero => "seq.genesis_not_zero", Error, Integrity,
+        "genesis sequence_number is not 0",
+        "a numbered chain starts at 0";
+    TimeInvalid => "time.invalid", Error, Integrity,
+        "timestamp is not an RFC 3339 instant",
+        "the timestamp cannot be parsed, so record order in time cannot be checked";
+    TimeBackwards => "time.backwards", Error, Integrity,
+        "timestamp earlier than the previous record's",
+        "records were reordered or a timestamp was backdated (instants are compared, not strings)";
+    SessionRecordAfterClose => "session.record_after_close", Error, Integrity,
+        "record after the session's close record",
+        "a closed session cannot grow: records were appended after the close";
+    SessionCountMismatch => "session.count_mismatch", Error, Integrity,
+        "record_count does not match the records present",
+        "records of this session were removed or added";
+    SessionHashMismatch => "session.hash_mismatch", Error, Integrity,
+        "session_hash does not match the records present",
+        "the close record's digest over all links disagrees: records were removed, added or altered";
+    SessionHashMissing => "session.hash_missing", Warning, Completeness,
+        "close record without session_hash",
+        "the producer does not commit to the session's content at close (AAT -04 and later require session_hash); the close record still ends the chain";
+    SessionHashUnverifiable => "session.hash_unverifiable", Warning, Completeness,
+        "session_hash cannot be recomputed from a partial export",
+        "the export starts mid-session, so the links before its first record are not present";
+    SigMissing => "sig.missing", Error, Authenticity,
+        "unsigned record",
+        "this record has no signature although the others in its chain are signed (or --require-signatures is set): it may have been inserted or re-forged";
+    SigInvalid => "sig.invalid", Error, Authenticity,
+        "signature does not verify",
+        "the signed content was altered after signing, or the record was signed by another key";
+    SigClassicalInvalid => "sig.classical_invalid", Error, Authenticity,
+        "classical half of a hybrid signature does not verify",
+        "both halves of a hybrid signature must verify; the ES256 half was altered or made by another key";
+    SigClassicalMissing => "sig.classical_missing", Error, Authenticity,
+        "hybrid signature without its classical half",
+        "the record names a classical key but carries no classical signature, or the chain's other records are hybrid: a downgrade";
+    SigUnsupportedAlg => "sig.unsupported_alg", Error, Authenticity,
+        "signature algorithm not allowed",
+        "only ES256 and ML-DSA-65 (optionally hybrid with ES256) are defined; anything else, none included, is never skipped";
+    SigMalformed => "sig.malformed", Error, Authenticity,
+        "signature is not well-formed",
+        "the signature is not base64url without padding, or has the wrong length for its algorithm";
+    SigDerEncoding => "sig.der_encoding", Error, Authenticity,
+        "ES256 signature is DER-encoded",
+        "AAT requires IEEE P1363 r||s (64 bytes); DER is non-conformant and is rejected, not tried";
+    SigHighS => "sig.high_s", Warning, Authenticity,
+        "ES256 signature has a high S value",
+        "the signature is valid, but s > n/2 means someone could swap it for a second valid signature (n - s); on the last record that changes its hash unnoticed";
+    SigUnknownKey => "sig.unknown_key", Warning, Authenticity,
+        "signed with a key that was not supplied",
+        "no supplied key matches signer_kid; supply the producer's public key with --keys (keys embedded in records are never trusted)";
+    SigKeyAlgMismatch => "sig.key_alg_mismatch", Error, Authenticity,
+        "signer_kid names a key of another algorithm",
+        "the record's sig_alg does not fit the key its kid designates, so the signature cannot be valid";
+    SigChainUnsigned => "sig.chain_unsigned", Warning, Authenticity,
+        "no record of the chain is signed",
+        "anyone can recompute an unsigned hash chain after editing it: integrity holds only against accidental damage";
+    SigAlgDefaulted => "sig.alg_defaulted", Info, Authenticity,
+        "sig_alg absent, ES256 assumed",
+        "AAT defines ES256 as the default when sig_alg is absent";
+    KeyKidNotDerived => "key.kid_not_derived", Warning, Authenticity,
+        "kid matched only as declared in the key file",
+        "signer_kid is not the thumbprint of the key under any recognised rule; the key binding rests on the key file's own label";
+    AatSelfRecorded => "aat.self_recorded", Info, Authenticity,
+        "self-recorded session",
+        "the genesis declares recording_mode self: the agent signs its own audit trail, no independent recorder vouches for it";
+}
+
+/// A place in the input.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    /// Index of the input file in the run's list of sources.
+    pub source: usize,
+    /// 1-based physical line (blank lines count).
+    pub line: u64,
+    /// 0-based index of the record within its file (lines that hold a record).
+    pub record: u64,
+}
+
+/// The offending line, kept (bounded) so the report can quote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    /// The line as text (invalid UTF-8 replaced), cut to at most [`QUOTE_LIMIT`] bytes around the span.
+    pub text: String,
+    /// Byte range of the field at fault within `text`.
+    pub span: Option<Range<usize>>,
+}
+
+/// How much of a line a finding keeps.
+pub const QUOTE_LIMIT: usize = 4096;
+
+/// One fact about the evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The stable code.
+    pub code: Code,
+    /// Where; `None` for findings about a chain or run as a whole.
+    pub at: Option<Location>,
+    /// The chain (session id) it concerns, if any.
+    pub chain: Option<String>,
+    /// What is wrong, with values.
+    pub message: String,
+    /// The field at fault, if any.
+    pub field: Option<String>,
+    /// Expected value, where it applies.
+    pub expected: Option<String>,
+    /// Found value, where it applies.
+    pub found: Option<String>,
+    /// Another place involved (e.g. the previous record).
+    pub related: Option<Location>,
+    /// The offending line.
+    pub quote: Option<Quote>,
+}
+
+impl Finding {
+    /// A finding with a code and message and nothing else.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            at: None,
+            chain: None,
+            message: message.into(),
+            field: None,
+            expected: None,
+            found: None,
+            related: None,
+            quote: None,
+        }
+    }
+
+    /// Sets the location.
+    pub fn at(mut self, at: Location) -> Self {
+        self.at = Some(at);
+        self
+    }
+
+    /// Sets the chain.
+    pub fn chain(mut self, chain: impl Into<String>) -> Self {
+        self.chain = Some(chain.into());
+        self
+    }
+
+    /// Sets the field at fault.
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Sets the expected and found values.
+    pub fn expected_found(mut self, expected: impl Into<String>, found: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self.found = Some(found.into());
+        self
+    }
+
+    /// Sets a related location.
+    pub fn related(mut self, related: Location) -> Self {
+        self.related = Some(related);
+        self
+    }
+
+    /// Sets the quoted line.
+    pub fn quote(mut self, quote: Quote) -> Self {
+        self.quote = Some(quote);
+        self
+    }
+
+    /// The severity (the code's default).
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+}
+
+/// Cuts `line` to at most `limit` bytes around `span`, on character boundaries, and replaces
+/// control characters with a visible one-byte placeholder so offsets stay valid and terminals
+/// stay safe. Returns the text and the span within it.
+pub fn make_quote(line: &[u8], span: Option<Range<usize>>, limit: usize) -> Quote {
+    let text = String::from_utf8_lossy(line);
+    let text: String = text
+        .chars()
+        .flat_map(|c| {
+            let n = if c.is_control() { c.len_utf8() } else { 0 };
+            std::iter::repeat_n('?', n).chain((n == 0).then_some(c))
+        })
+        .collect();
+    // from_utf8_lossy may change byte lengths; clamp the span to the text.
+    let span = span.map(|s| s.start.min(text.len())..s.end.min(text.len()));
+    if text.len() <= limit {
+        return Quote { text, span };
+    }
+    let (centre_start, centre_end) = match &span {
+        Some(s) => (s.start, s.end.min(s.start + limit / 2)),
+        None => (0, 0),
+    };
+    let half = (limit.saturating_sub(centre_end - centre_start)) / 2;
+    let mut start = centre_start.saturating_sub(half);
+    let mut end = (centre_end + half).min(text.len());
+    if end - start < limit {
+        start = end.saturating_sub(limit);
+        end = (start + limit).min(text.len());
+    }
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let span = span.map(|s| {
+        let a = s.start.clamp(start, end) - start;
+        let b = s.end.clamp(start, end) - start;
+        a..b
+    });
+    Quote {
+        text: text[start..end].to_string(),
+        span,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = HashSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate code {}", code.as_str());
+            let (ns, name) = code.as_str().split_once('.').unwrap();
+            assert!(!ns.is_empty() && !name.is_empty());
+            assert!(code.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_'));
+            assert!(!code.help().is_empty() && !code.title().ends_with('.'));
+        }
+    }
+
+    #[test]
+    fn quote_cuts_long_lines_around_the_span() {
+        let mut line = vec![b'a'; 10_000];
+        line[5000..5008].copy_from_slice(b"\"field\":");
+        let q = make_quote(&line, Some(5000..5008), 100);
+        assert!(q.text.len() <= 100);
+        let s = q.span.unwrap();
+        assert_eq!(&q.text[s], "\"field\":");
+    }
+
+    #[test]
+    fn quote_replaces_control_characters() {
+        let q = make_quote(b"a\x1b[31mb\x00", Some(0..1), 100);
+        assert_eq!(q.text, "a?[31mb?");
+    }
+
+    #[test]
+    fn quote_handles_multibyte_cut_points() {
+        let line = "é".repeat(5000);
+        let q = make_quote(line.as_bytes(), Some(4001..4003), 51);
+        assert!(q.text.len() <= 51);
+        assert!(q.text.chars().all(|c| c == 'é'));
+    }
+}

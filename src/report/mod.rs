@@ -1,0 +1,291 @@
+//! The outcome of a run: verdict, per-chain guarantees and findings, rendered as text or JSON.
+//!
+//! The verdict follows PRODUCT's policy: `failed` when any finding is an error (positive evidence
+//! of tampering or corruption), else `inconclusive` when a guarantee that is required (integrity
+//! always; authenticity when records are signed, keys were supplied or signatures are required;
+//! completeness under `--require-complete`) was not established, else `verified`.
+
+pub mod human;
+pub mod json;
+
+use std::collections::BTreeMap;
+
+use crate::finding::{Code, Finding, Location, Severity};
+
+/// The run's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing failed and every required guarantee was established.
+    Verified,
+    /// Positive evidence that the records are not as recorded or signed.
+    Failed,
+    /// Nothing failed, but a required guarantee could not be established.
+    Inconclusive,
+}
+
+impl Verdict {
+    /// The lower-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Verified => "verified",
+            Verdict::Failed => "failed",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+
+    /// The process exit code: 0, 1 or 3 (2 is for errors, which produce no report).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Verified => 0,
+            Verdict::Failed => 1,
+            Verdict::Inconclusive => 3,
+        }
+    }
+}
+
+/// Whether a guarantee holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Established, and how.
+    Established(String),
+    /// Evidence contradicts it.
+    Failed,
+    /// Could not be established, and why.
+    NotEstablished(String),
+}
+
+impl Status {
+    /// `established`, `failed` or `not_established`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Established(_) => "established",
+            Status::Failed => "failed",
+            Status::NotEstablished(_) => "not_established",
+        }
+    }
+
+    /// The explanation.
+    pub fn detail(&self) -> &str {
+        match self {
+            Status::Established(d) | Status::NotEstablished(d) => d,
+            Status::Failed => "contradicted by findings",
+        }
+    }
+}
+
+/// One chain (one AAT session) as verified.
+#[derive(Debug, Clone)]
+pub struct ChainSummary {
+    /// The chain id (`session_id`).
+    pub id: String,
+    /// Records present.
+    pub records: u64,
+    /// First record's location.
+    pub first: Location,
+    /// Last record's location.
+    pub last: Location,
+    /// First `sequence_number`, if numbered.
+    pub first_seq: Option<u64>,
+    /// Highest `sequence_number`, if numbered.
+    pub last_seq: Option<u64>,
+    /// First timestamp as written.
+    pub first_time: Option<String>,
+    /// Latest timestamp as written.
+    pub last_time: Option<String>,
+    /// Keys that signed, with the kid rule.
+    pub signers: Vec<String>,
+    /// Records with verified signatures.
+    pub signed: u64,
+    /// Records without signature.
+    pub unsigned: u64,
+    /// Hashes and links.
+    pub integrity: Status,
+    /// Signatures.
+    pub authenticity: Status,
+    /// Whether authenticity is required for a verified verdict.
+    pub authenticity_required: bool,
+    /// Nothing missing before the first record.
+    pub head: Status,
+    /// Nothing missing after the last record.
+    pub tail: Status,
+    /// Whether head and tail are required (`--require-complete`).
+    pub completeness_required: bool,
+    /// Finding counts per code.
+    pub findings: BTreeMap<String, u64>,
+}
+
+impl ChainSummary {
+    /// This chain's verdict.
+    pub fn verdict(&self) -> Verdict {
+        let failed = [&self.integrity, &self.authenticity].iter().any(|s| **s == Status::Failed)
+            || self.findings.keys().any(|c| {
+                Code::ALL
+                    .iter()
+                    .any(|k| k.as_str() == c && k.severity() == Severity::Error)
+            });
+        if failed {
+            return Verdict::Failed;
+        }
+        let missing = |s: &Status| matches!(s, Status::NotEstablished(_));
+        if missing(&self.integrity)
+            || (self.authenticity_required && missing(&self.authenticity))
+            || (self.completeness_required && (missing(&self.head) || missing(&self.tail)))
+        {
+            return Verdict::Inconclusive;
+        }
+        Verdict::Verified
+    }
+}
+
+/// An input file as read.
+#[derive(Debug, Clone, Default)]
+pub struct InputSummary {
+    /// The path as given.
+    pub file: String,
+    /// Physical lines.
+    pub lines: u64,
+    /// Lines holding a record (well-formed or not).
+    pub records: u64,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+/// A supplied key, as reported.
+#[derive(Debug, Clone)]
+pub struct KeySummary {
+    /// Where it came from.
+    pub source: String,
+    /// Its algorithm.
+    pub alg: String,
+    /// `sha256:` of its SPKI DER.
+    pub fingerprint: String,
+    /// `(rule, kid)` pairs it answers to.
+    pub kids: Vec<(String, String)>,
+}
+
+/// Everything a run established.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The profile used.
+    pub profile: String,
+    /// The crypto provider used.
+    pub provider: String,
+    /// `--require-signatures`.
+    pub require_signatures: bool,
+    /// `--require-complete`.
+    pub require_complete: bool,
+    /// The inputs, in order.
+    pub inputs: Vec<InputSummary>,
+    /// The keys supplied.
+    pub keys: Vec<KeySummary>,
+    /// The chains, in order of first appearance.
+    pub chains: Vec<ChainSummary>,
+    /// Stored findings, sorted by place then code.
+    pub findings: Vec<Finding>,
+    /// Count of every finding per code (stored or not).
+    pub counts: BTreeMap<Code, u64>,
+}
+
+impl Report {
+    /// The overall verdict.
+    pub fn verdict(&self) -> Verdict {
+        let errors = self
+            .counts
+            .iter()
+            .any(|(c, n)| *n > 0 && c.severity() == Severity::Error);
+        if errors || self.chains.iter().any(|c| c.verdict() == Verdict::Failed) {
+            Verdict::Failed
+        } else if self.chains.iter().any(|c| c.verdict() == Verdict::Inconclusive) {
+            Verdict::Inconclusive
+        } else {
+            Verdict::Verified
+        }
+    }
+
+    /// How many findings of a severity (stored or not).
+    pub fn count(&self, severity: Severity) -> u64 {
+        self.counts
+            .iter()
+            .filter(|(c, _)| c.severity() == severity)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Total records in all chains.
+    pub fn records(&self) -> u64 {
+        self.chains.iter().map(|c| c.records).sum()
+    }
+
+    /// Findings not stored, per code.
+    pub fn omitted(&self) -> BTreeMap<Code, u64> {
+        let mut stored: BTreeMap<Code, u64> = BTreeMap::new();
+        for f in &self.findings {
+            *stored.entry(f.code).or_insert(0) += 1;
+        }
+        self.counts
+            .iter()
+            .filter_map(|(c, n)| {
+                let s = stored.get(c).copied().unwrap_or(0);
+                (n > &s).then_some((*c, n - s))
+            })
+            .collect()
+    }
+
+    /// One sentence saying what was and was not proven.
+    pub fn statement(&self) -> String {
+        let records = self.records();
+        let chains = self.chains.len();
+        let plural = |n: u64, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        let scope = format!("{} in {}", plural(records, "record"), plural(chains as u64, "chain"));
+        match self.verdict() {
+            Verdict::Failed => {
+                let first = self.findings.iter().find(|f| f.severity() == Severity::Error);
+                match first {
+                    Some(f) => format!(
+                        "The evidence does not hold up: {scope} checked, first failure {} at {} ({}).",
+                        f.code.as_str(),
+                        self.place(f.at.as_ref()),
+                        f.code.title()
+                    ),
+                    None => format!("The evidence does not hold up: {scope} checked."),
+                }
+            }
+            verdict => {
+                let count = |pred: &dyn Fn(&ChainSummary) -> bool| self.chains.iter().filter(|c| pred(c)).count();
+                let unsigned = count(&|c| matches!(c.authenticity, Status::NotEstablished(_)));
+                let open = count(&|c| {
+                    matches!(c.head, Status::NotEstablished(_)) || matches!(c.tail, Status::NotEstablished(_))
+                });
+                let mut s = format!(
+                    "{} {scope}: every hash and link recomputed and consistent",
+                    if verdict == Verdict::Verified { "Verified" } else { "Inconclusive for" }
+                );
+                if unsigned == 0 {
+                    s.push_str(", every signature valid under the supplied keys");
+                } else {
+                    s.push_str(&format!(", but authenticity not established for {unsigned} of {chains}"));
+                }
+                if open == 0 {
+                    s.push_str("; complete from genesis to close as far as the file can show.");
+                } else {
+                    s.push_str(&format!(
+                        "; completeness not established for {open} of {chains} (open head or tail)."
+                    ));
+                }
+                s
+            }
+        }
+    }
+
+    /// `file:line` for a location.
+    pub fn place(&self, at: Option<&Location>) -> String {
+        match at {
+            Some(at) => format!(
+                "{}:{}",
+                self.inputs.get(at.source).map_or("?", |i| i.file.as_str()),
+                at.line
+            ),
+            None => "(whole run)".into(),
+        }
+    }
+}

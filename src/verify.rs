@@ -1,0 +1,228 @@
+//! The verify pipeline: read lines in batches, do the per-record work (parse, canonicalize, hash,
+//! verify signatures) in parallel, then feed the records in order to the chain checks.
+//!
+//! ```text
+//! lines --batch--> rayon: aat::prepare --in order--> Chains::observe --> Report
+//! ```
+//!
+//! Memory is bounded by the batch size and the number of chains, never by the file size.
+
+use rayon::prelude::*;
+
+use crate::canon::json::{self, Limits};
+use crate::chain::{Chains, FindingSink, Policy};
+use crate::config::VerifyConfig;
+use crate::error::Error;
+use crate::finding::{Code, Finding, Location};
+use crate::ingest::{self, IngestError, Line, MAX_LINE_BYTES};
+use crate::keys::KeyRing;
+use crate::profile::aat;
+use crate::report::{InputSummary, KeySummary, Report};
+use crate::sig::SigContext;
+
+/// Lines per batch handed to the workers.
+const BATCH_LINES: usize = 2048;
+
+/// Progress observer; the binary shows a bar, tests pass [`NoProgress`].
+pub trait Progress: Sync {
+    /// Called after each batch with the bytes read so far in the current input.
+    fn advance(&self, input: &str, bytes: u64);
+}
+
+/// A progress observer that does nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn advance(&self, _input: &str, _bytes: u64) {}
+}
+
+/// Verifies the inputs of `config`.
+///
+/// # Errors
+/// [`Error`] when verification cannot happen at all: unreadable inputs or keys, no records,
+/// an unrecognised format.
+pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, Error> {
+    if let Some(p) = &config.profile {
+        if p != "aat" {
+            return Err(Error::UnknownProfile(p.clone()));
+        }
+    }
+    let provider = crate::crypto::provider_by_name(&config.provider).ok_or_else(|| Error::Provider(config.provider.clone()))?;
+    let ring = if config.keys.is_empty() {
+        KeyRing::from_keys(Vec::new())
+    } else {
+        KeyRing::load(&config.keys)?
+    };
+    let ctx = SigContext::new(&ring, provider).map_err(Error::KeyPrepare)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Threads(e.to_string()))?;
+
+    let policy = Policy {
+        require_signatures: config.require_signatures,
+        require_complete: config.require_complete,
+        keys_supplied: ctx.has_keys(),
+    };
+    let mut chains = Chains::new(policy);
+    let mut sink = FindingSink::new(config.max_stored_per_code);
+    let mut inputs = Vec::new();
+    let mut detected = config.profile.is_some();
+    let mut first_failure: Option<(usize, u64, String)> = None;
+
+    for (index, source) in config.inputs.iter().enumerate() {
+        let mut reader = ingest::open(source)?;
+        let mut summary = InputSummary {
+            file: source.name.clone(),
+            ..InputSummary::default()
+        };
+        let mut crlf_noted = false;
+        loop {
+            let mut batch: Vec<(Location, Vec<u8>)> = Vec::with_capacity(BATCH_LINES);
+            let mut eof = true;
+            for line in reader.by_ref() {
+                let line = line.map_err(|e| IngestError::Io {
+                    name: source.name.clone(),
+                    source: e,
+                })?;
+                match line {
+                    Line::Text { number, mut bytes, crlf } => {
+                        summary.lines = number;
+                        if number == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
+                            bytes.drain(..3);
+                            sink.push(Finding::new(Code::InputBom, "the file starts with a UTF-8 BOM").at(loc(index, number, 0)));
+                        }
+                        if crlf && !crlf_noted {
+                            crlf_noted = true;
+                            sink.push(Finding::new(Code::InputCrlf, "lines end in CR LF").at(loc(index, number, summary.records)));
+                        }
+                        batch.push((loc(index, number, summary.records), bytes));
+                        summary.records += 1;
+                    }
+                    Line::Blank { number } => {
+                        summary.lines = number;
+                        sink.push(Finding::new(Code::InputBlankLine, "blank line").at(loc(index, number, summary.records)));
+                    }
+                    Line::TooLong { number, len } => {
+                        summary.lines = number;
+                        sink.push(
+                            Finding::new(
+                                Code::InputLineTooLong,
+                                format!("line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"),
+                            )
+                            .at(loc(index, number, summary.records)),
+                        );
+                        summary.records += 1;
+                    }
+                }
+                if batch.len() == BATCH_LINES {
+                    eof = false;
+                    break;
+                }
+            }
+            if !detected {
+                detected = detect(&batch, source, &mut first_failure)?;
+            }
+            let prepared: Vec<aat::Prepared> = pool.install(|| {
+                batch
+                    .into_par_iter()
+                    .map(|(at, bytes)| aat::prepare(at, bytes, &ctx))
+                    .collect()
+            });
+            for p in prepared {
+                chains.observe(p, &mut sink);
+            }
+            summary.bytes = reader.bytes_read();
+            progress.advance(&source.name, summary.bytes);
+            if eof {
+                break;
+            }
+        }
+        inputs.push(summary);
+    }
+
+    let total_records: u64 = inputs.iter().map(|i| i.records).sum();
+    let names = || {
+        config
+            .inputs
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if total_records == 0 {
+        return Err(Error::NoRecords { name: names() });
+    }
+    if !detected {
+        let (src, line, detail) = first_failure.unwrap_or((0, 1, "no JSON value".into()));
+        return Err(Error::NotAnExport {
+            name: config.inputs.get(src).map_or_else(names, |s| s.name.clone()),
+            line,
+            detail,
+        });
+    }
+
+    let chain_summaries = chains.finish(&mut sink);
+    let mut findings = sink.stored;
+    findings.sort_by(|a, b| (&a.at, a.code).cmp(&(&b.at, b.code)));
+    Ok(Report {
+        profile: "aat".into(),
+        provider: ctx.provider().into(),
+        require_signatures: config.require_signatures,
+        require_complete: config.require_complete,
+        inputs,
+        keys: key_summaries(ctx.keys()),
+        chains: chain_summaries,
+        findings,
+        counts: sink.counts,
+    })
+}
+
+fn loc(source: usize, line: u64, record: u64) -> Location {
+    Location { source, line, record }
+}
+
+/// Decides from the first parseable line whether the input is an AAT export. Returns `Ok(false)`
+/// while no line parsed yet.
+fn detect(
+    batch: &[(Location, Vec<u8>)],
+    source: &ingest::Source,
+    first_failure: &mut Option<(usize, u64, String)>,
+) -> Result<bool, Error> {
+    for (at, bytes) in batch {
+        match json::parse(bytes, &Limits::default()) {
+            Ok(value) => {
+                if aat::looks_like_aat(&value) {
+                    return Ok(true);
+                }
+                return Err(Error::Unrecognised {
+                    name: source.name.clone(),
+                    line: at.line,
+                    candidates: "aat".into(),
+                });
+            }
+            Err(e) => {
+                if first_failure.is_none() {
+                    *first_failure = Some((at.source, at.line, e.to_string()));
+                }
+            }
+        }
+    }
+    Ok(false)
+}
+
+fn key_summaries(keys: &[crate::keys::Key]) -> Vec<KeySummary> {
+    keys.iter()
+        .map(|k| KeySummary {
+            source: k.source.clone(),
+            alg: k.public.alg().to_string(),
+            fingerprint: k.fingerprint(),
+            kids: k
+                .derived_kids()
+                .into_iter()
+                .map(|(rule, kid)| (rule.to_string(), kid))
+                .chain(k.declared_kid.iter().map(|kid| ("declared".to_string(), kid.clone())))
+                .collect(),
+        })
+        .collect()
+}
