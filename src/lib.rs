@@ -1,2 +1,3 @@
 //! audit-verify: offline verification of AI agent audit-trail exports.
 #![forbid(unsafe_code)]
+pub mod canon;
