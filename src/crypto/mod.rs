@@ -80,7 +80,7 @@ impl PublicKey {
     /// P-256 accepts an uncompressed (65 bytes) or compressed (33 bytes) SEC1
     /// point, rejects the identity and points not on the curve, and stores the
     /// uncompressed form. Ed25519 requires 32 bytes that decode to a curve
-    /// point. ML-DSA-65 requires exactly 1952 bytes (every such string is a
+    /// point of more than small order. ML-DSA-65 requires exactly 1952 bytes (every such string is a
     /// valid `pkDecode` input). The check is the same whichever provider runs.
     ///
     /// # Errors
@@ -130,8 +130,13 @@ impl PublicKey {
                             expected: "32",
                             found: bytes.len(),
                         })?;
-                ed25519_dalek::VerifyingKey::from_bytes(&arr)
+                let vk = ed25519_dalek::VerifyingKey::from_bytes(&arr)
                     .map_err(|_| CryptoError::Ed25519NotAPoint)?;
+                // A small-order key verifies forged signatures under the
+                // cofactorless equation both providers use; it is never a real key.
+                if vk.is_weak() {
+                    return Err(CryptoError::Ed25519WeakKey);
+                }
                 Ok(PublicKey { alg, bytes })
             }
             KeyAlg::MlDsa65 => {
@@ -275,6 +280,13 @@ pub enum CryptoError {
         help("the key is corrupted or is not an Ed25519 public key")
     )]
     Ed25519NotAPoint,
+    /// An Ed25519 key of small order (e.g. the identity).
+    #[error("Ed25519 public key is a small-order point; any message would verify under it")]
+    #[diagnostic(
+        code(audit_verify::crypto::ed25519_weak_key),
+        help("this is not a real signing key; supply the signer's actual public key")
+    )]
+    Ed25519WeakKey,
     /// A provider refused a key that passed [`PublicKey::new`].
     #[error("provider {provider} rejected the {alg} public key")]
     #[diagnostic(
@@ -419,6 +431,20 @@ mod tests {
         assert_eq!(
             PublicKey::new(KeyAlg::Ed25519, y2.to_vec()),
             Err(CryptoError::Ed25519NotAPoint)
+        );
+        // The identity (y = 1) and the order-2 point (y = -1) are small-order.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert_eq!(
+            PublicKey::new(KeyAlg::Ed25519, identity.to_vec()),
+            Err(CryptoError::Ed25519WeakKey)
+        );
+        let minus_one =
+            hex::decode("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")
+                .unwrap();
+        assert_eq!(
+            PublicKey::new(KeyAlg::Ed25519, minus_one),
+            Err(CryptoError::Ed25519WeakKey)
         );
     }
 

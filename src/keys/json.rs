@@ -237,11 +237,11 @@ fn parse_entry(
         (Some(j), Some((a, _))) if j != a => {
             return Err(at.bad("public_key", "holds a different key than the JWK members"));
         }
-        (Some(j), _) => j,
-        (None, Some((a, raw))) => {
+        (_, Some((a, raw))) => {
             check_asqav_thumbprint(obj, alg, &raw, &src, at, out)?;
             a
         }
+        (Some(j), None) => j,
         (None, None) => return Err(at.missing("kty")),
     };
     Ok(Some(Key {

@@ -36,16 +36,16 @@ pub(crate) enum SpkiProblem {
 pub(crate) fn parse_spki(der: &[u8]) -> Result<(KeyAlg, Vec<u8>), SpkiProblem> {
     let malformed = |s: &str| SpkiProblem::Malformed(s.to_string());
     let mut top = Reader::new(der);
-    let spki = top.expect(TAG_SEQUENCE, "SubjectPublicKeyInfo SEQUENCE")?;
+    let spki = top.expect_tag(TAG_SEQUENCE, "SubjectPublicKeyInfo SEQUENCE")?;
     top.finish("data after the SubjectPublicKeyInfo")?;
 
     let mut spki = Reader::new(spki);
-    let alg_id = spki.expect(TAG_SEQUENCE, "AlgorithmIdentifier SEQUENCE")?;
-    let bits = spki.expect(TAG_BIT_STRING, "subjectPublicKey BIT STRING")?;
+    let alg_id = spki.expect_tag(TAG_SEQUENCE, "AlgorithmIdentifier SEQUENCE")?;
+    let bits = spki.expect_tag(TAG_BIT_STRING, "subjectPublicKey BIT STRING")?;
     spki.finish("data after the subjectPublicKey")?;
 
     let mut alg_id = Reader::new(alg_id);
-    let oid = alg_id.expect(TAG_OID, "algorithm OID")?;
+    let oid = alg_id.expect_tag(TAG_OID, "algorithm OID")?;
     let params = if alg_id.is_empty() {
         None
     } else {
@@ -192,7 +192,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn expect(&mut self, tag: u8, what: &str) -> Result<&'a [u8], SpkiProblem> {
+    fn expect_tag(&mut self, tag: u8, what: &str) -> Result<&'a [u8], SpkiProblem> {
         match self.read()? {
             (t, content) if t == tag => Ok(content),
             (t, _) => Err(SpkiProblem::Malformed(format!(

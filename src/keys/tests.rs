@@ -499,3 +499,33 @@ fn hostile_strings_are_escaped_in_messages() {
     let e = parse(&evil).unwrap_err();
     assert!(!e.to_string().contains('\u{1b}'), "{e}");
 }
+
+#[test]
+fn asqav_cloud_entry_with_akp_members() {
+    let raw = mldsa_raw();
+    let pub_url = URL_SAFE_NO_PAD.encode(&raw);
+    let akp = format!(r#"{{"alg":"ML-DSA-65","kty":"AKP","pub":"{pub_url}"}}"#);
+    let tp = format!("sha256:{}", hex::encode(Sha256::digest(akp.as_bytes())));
+    let entry = |public_key: &str, thumb: &str| {
+        format!(
+            r#"{{"keys":[{{"kid":"mxYq","agent_id":"agt_1","alg":"ML-DSA-65","kty":"AKP",
+                "pub":"{pub_url}","public_key":"{public_key}","key_thumbprint":"{thumb}",
+                "status":"active","revoked_at":null}}]}}"#
+        )
+    };
+    let ring = parse(&entry(&STANDARD.encode(&raw), &tp)).unwrap();
+    assert_eq!(ring.len(), 1);
+    assert_eq!(ring.keys()[0].public.bytes(), raw.as_slice());
+    assert_eq!(ring.keys()[0].revoked_at, None);
+    assert!(!ring.warnings().iter().any(|w| w.contains("key_thumbprint")));
+    // A wrong thumbprint is reported even when kty/pub are present.
+    let ring = parse(&entry(&STANDARD.encode(&raw), "sha256:ab")).unwrap();
+    assert!(ring.warnings().iter().any(|w| w.contains("key_thumbprint")));
+    // pub and public_key holding different keys is an error.
+    let mut other = raw.clone();
+    other[0] ^= 1;
+    assert!(matches!(
+        parse(&entry(&STANDARD.encode(&other), &tp)),
+        Err(KeyError::BadMember { member, .. }) if member == "public_key"
+    ));
+}
