@@ -186,7 +186,10 @@ impl Chains {
                 sink.push(
                     Finding::new(
                         Code::ChainTailOpen,
-                        format!("the session's last record (line {}) is not a session_end close record", s.last.line),
+                        format!(
+                            "the session's last record (line {}) is not a session_end close record",
+                            s.last.line
+                        ),
                     )
                     .chain(id.clone())
                     .at(s.last.clone()),
@@ -194,9 +197,12 @@ impl Chains {
             }
             if s.self_recorded {
                 sink.push(
-                    Finding::new(Code::AatSelfRecorded, "genesis declares recording_mode \"self\"")
-                        .chain(id.clone())
-                        .at(s.first.clone()),
+                    Finding::new(
+                        Code::AatSelfRecorded,
+                        "genesis declares recording_mode \"self\"",
+                    )
+                    .chain(id.clone())
+                    .at(s.first.clone()),
                 );
             }
             summaries.push(summarise(id, &s, policy, sink));
@@ -265,7 +271,9 @@ fn check_head(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Fin
         Some(Link::Hash(_)) => {
             s.head = Head::MidSession;
             let before = match facts.seq {
-                Some(q) => format!("; sequence_number {q} says {q} earlier record(s) are not present"),
+                Some(q) => {
+                    format!("; sequence_number {q} says {q} earlier record(s) are not present")
+                }
                 None => String::new(),
             };
             out.push(p.finding(
@@ -282,12 +290,21 @@ fn check_head(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Fin
     }
 }
 
-fn check_link(s: &mut ChainState, p: &Prepared, facts: &Facts, unreadable: Option<&Location>, out: &mut Vec<Finding>) {
+fn check_link(
+    s: &mut ChainState,
+    p: &Prepared,
+    facts: &Facts,
+    unreadable: Option<&Location>,
+    out: &mut Vec<Finding>,
+) {
     if s.closed.is_some() {
         out.push(
             p.finding(
                 Code::SessionRecordAfterClose,
-                format!("the session was closed at line {}", s.closed.as_ref().map_or(0, |c| c.line)),
+                format!(
+                    "the session was closed at line {}",
+                    s.closed.as_ref().map_or(0, |c| c.line)
+                ),
                 None,
             )
             .related(s.closed.clone().unwrap_or_else(|| s.last.clone())),
@@ -296,8 +313,12 @@ fn check_link(s: &mut ChainState, p: &Prepared, facts: &Facts, unreadable: Optio
     if let (Some(agent), Some(this)) = (&s.agent_id, &facts.agent_id) {
         if agent != this {
             out.push(
-                p.finding(Code::ChainAgentChanged, format!("agent_id {this:?} in a session of {agent:?}"), Some("agent_id"))
-                    .expected_found(agent.clone(), this.clone()),
+                p.finding(
+                    Code::ChainAgentChanged,
+                    format!("agent_id {this:?} in a session of {agent:?}"),
+                    Some("agent_id"),
+                )
+                .expected_found(agent.clone(), this.clone()),
             );
         }
     }
@@ -352,10 +373,16 @@ fn check_link(s: &mut ChainState, p: &Prepared, facts: &Facts, unreadable: Optio
                 .related(s.last.clone()),
             );
         }
-    } else if let (Some(None), Some(prev_id), Some(Link::Hash(_))) = (&facts.parent_record_id, &s.last_record_id, facts.prev_hash) {
+    } else if let (Some(None), Some(prev_id), Some(Link::Hash(_))) =
+        (&facts.parent_record_id, &s.last_record_id, facts.prev_hash)
+    {
         out.push(
-            p.finding(Code::ChainParentMismatch, "parent_record_id is null in a non-genesis record", Some("parent_record_id"))
-                .expected_found(prev_id.clone(), "null"),
+            p.finding(
+                Code::ChainParentMismatch,
+                "parent_record_id is null in a non-genesis record",
+                Some("parent_record_id"),
+            )
+            .expected_found(prev_id.clone(), "null"),
         );
     }
 }
@@ -370,7 +397,9 @@ fn check_seq(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Find
         (false, Some(q), _) => {
             out.push(p.finding(
                 Code::SeqMissing,
-                format!("sequence_number {q} appears, but earlier records of this session have none"),
+                format!(
+                    "sequence_number {q} appears, but earlier records of this session have none"
+                ),
                 Some("sequence_number"),
             ));
             s.numbered = true;
@@ -380,11 +409,23 @@ fn check_seq(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Find
             let (code, message) = if q == next {
                 return;
             } else if q > next {
-                (Code::SeqGap, format!("sequence_number jumps from {max} to {q}: {} record(s) missing", q - next))
+                (
+                    Code::SeqGap,
+                    format!(
+                        "sequence_number jumps from {max} to {q}: {} record(s) missing",
+                        q - next
+                    ),
+                )
             } else if q == max {
-                (Code::SeqDuplicate, format!("sequence_number {q} repeats the previous record's"))
+                (
+                    Code::SeqDuplicate,
+                    format!("sequence_number {q} repeats the previous record's"),
+                )
             } else {
-                (Code::SeqRegression, format!("sequence_number {q} comes after {max}"))
+                (
+                    Code::SeqRegression,
+                    format!("sequence_number {q} comes after {max}"),
+                )
             };
             out.push(
                 p.finding(code, message, Some("sequence_number"))
@@ -417,7 +458,13 @@ fn check_time(s: &ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Finding
     }
 }
 
-fn check_signature(s: &mut ChainState, p: &Prepared, facts: &Facts, policy: Policy, out: &mut Vec<Finding>) {
+fn check_signature(
+    s: &mut ChainState,
+    p: &Prepared,
+    facts: &Facts,
+    policy: Policy,
+    out: &mut Vec<Finding>,
+) {
     match &facts.sig {
         SigOutcome::Unsigned => {
             s.unsigned += 1;
@@ -491,7 +538,9 @@ fn check_close(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Fi
                 out.push(
                     p.finding(
                         Code::SessionCountMismatch,
-                        format!("record_count is {count}, but this close record has sequence_number {q}"),
+                        format!(
+                            "record_count is {count}, but this close record has sequence_number {q}"
+                        ),
                         Some("action_detail"),
                     )
                     .expected_found(count.to_string(), (q + 1).to_string()),
@@ -532,9 +581,12 @@ fn check_close(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Fi
 fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> ChainSummary {
     let counts = sink.chain_counts(&id);
     let failed = |g: Guarantee| {
-        counts
-            .iter()
-            .any(|(c, n)| *n > 0 && c.severity() == Severity::Error && (c.guarantee() == g || (g == Guarantee::Integrity && c.guarantee() == Guarantee::Input)))
+        counts.iter().any(|(c, n)| {
+            *n > 0
+                && c.severity() == Severity::Error
+                && (c.guarantee() == g
+                    || (g == Guarantee::Integrity && c.guarantee() == Guarantee::Input))
+        })
     };
     let integrity = if failed(Guarantee::Integrity) {
         Status::Failed
@@ -548,7 +600,10 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
         (Status::Failed, true)
     } else if s.unknown_sigs > 0 {
         (
-            Status::NotEstablished(format!("{} record(s) signed by keys not supplied", s.unknown_sigs)),
+            Status::NotEstablished(format!(
+                "{} record(s) signed by keys not supplied",
+                s.unknown_sigs
+            )),
             true,
         )
     } else if signed == 0 {
@@ -570,7 +625,9 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
     let tail = match (&s.closed, s.close_signed) {
         (Some(_), true) => Status::Established("ends in a signed session_end record".into()),
         (Some(_), false) => Status::Established("ends in a session_end record".into()),
-        (None, _) => Status::NotEstablished("no session_end record: records after the last could be missing".into()),
+        (None, _) => Status::NotEstablished(
+            "no session_end record: records after the last could be missing".into(),
+        ),
     };
     ChainSummary {
         id,
@@ -590,6 +647,9 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
         head,
         tail,
         completeness_required: policy.require_complete,
-        findings: counts.iter().map(|(c, n)| (c.as_str().to_string(), *n)).collect(),
+        findings: counts
+            .iter()
+            .map(|(c, n)| (c.as_str().to_string(), *n))
+            .collect(),
     }
 }

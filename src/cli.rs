@@ -53,7 +53,9 @@ pub enum Command {
     /// Print shell completions to stdout.
     ///
     /// Pre-generated files are also shipped in man/completions/.
-    #[command(after_long_help = "Example:\n  audit-verify completions bash > /etc/bash_completion.d/audit-verify")]
+    #[command(
+        after_long_help = "Example:\n  audit-verify completions bash > /etc/bash_completion.d/audit-verify"
+    )]
     Completions {
         /// The shell.
         #[arg(value_enum)]

@@ -18,7 +18,10 @@ pub enum Error {
 
     /// The inputs hold no record at all.
     #[error("{name}: no records (the input is empty or holds only blank lines)")]
-    #[diagnostic(code(audit_verify::input::empty), help("give an export with at least one record"))]
+    #[diagnostic(
+        code(audit_verify::input::empty),
+        help("give an export with at least one record")
+    )]
     NoRecords {
         /// The input(s).
         name: String,
@@ -43,7 +46,9 @@ pub enum Error {
     #[error("{name}: line {line}: the records match no known profile (tried: {candidates})")]
     #[diagnostic(
         code(audit_verify::input::unrecognised),
-        help("an AAT record has record_id, session_id and prev_hash members; force a profile with --profile if you are sure")
+        help(
+            "an AAT record has record_id, session_id and prev_hash members; force a profile with --profile if you are sure"
+        )
     )]
     Unrecognised {
         /// The input.
@@ -61,7 +66,10 @@ pub enum Error {
 
     /// The crypto provider is not available in this build.
     #[error("crypto provider {0:?} is not available in this build")]
-    #[diagnostic(code(audit_verify::usage::crypto), help("build with the default features for aws-lc-rs, or use --crypto rustcrypto"))]
+    #[diagnostic(
+        code(audit_verify::usage::crypto),
+        help("build with the default features for aws-lc-rs, or use --crypto rustcrypto")
+    )]
     Provider(String),
 
     /// A key could not be prepared by the crypto provider.

@@ -373,10 +373,18 @@ mod tests {
     fn codes_are_unique_and_well_formed() {
         let mut seen = HashSet::new();
         for code in Code::ALL {
-            assert!(seen.insert(code.as_str()), "duplicate code {}", code.as_str());
+            assert!(
+                seen.insert(code.as_str()),
+                "duplicate code {}",
+                code.as_str()
+            );
             let (ns, name) = code.as_str().split_once('.').unwrap();
             assert!(!ns.is_empty() && !name.is_empty());
-            assert!(code.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_'));
+            assert!(
+                code.as_str()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
+            );
             assert!(!code.help().is_empty() && !code.title().ends_with('.'));
         }
     }

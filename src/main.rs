@@ -17,12 +17,21 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match cli.command {
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(shell, &mut Cli::command(), "audit-verify", &mut io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "audit-verify",
+                &mut io::stdout(),
+            );
             ExitCode::SUCCESS
         }
         Some(Command::Verify(args)) => run_verify(args),

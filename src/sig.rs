@@ -107,11 +107,18 @@ impl SigContext {
                 .get(kid)
                 .map(|(i, rule)| (*i, format!("{kid} ({rule})"))),
             None => {
-                let mut of_alg = self.keys.iter().enumerate().filter(|(_, k)| k.public.alg() == alg);
+                let mut of_alg = self
+                    .keys
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, k)| k.public.alg() == alg);
                 match (of_alg.next(), of_alg.next()) {
                     (Some((i, key)), None) => Some((
                         i,
-                        format!("{} (no signer_kid; the only {alg} key supplied)", key.fingerprint()),
+                        format!(
+                            "{} (no signer_kid; the only {alg} key supplied)",
+                            key.fingerprint()
+                        ),
                     )),
                     _ => None,
                 }
@@ -151,7 +158,12 @@ pub fn check_aat(
     };
     let alg = match get("sig_alg") {
         None => {
-            notes.push((Code::SigAlgDefaulted, "sig_alg absent: ES256 assumed".into(), "signature", None));
+            notes.push((
+                Code::SigAlgDefaulted,
+                "sig_alg absent: ES256 assumed".into(),
+                "signature",
+                None,
+            ));
             "ES256"
         }
         Some(Value::String(s)) => s.as_str(),
@@ -194,7 +206,8 @@ pub fn check_aat(
             let Some(classical) = classical else {
                 notes.push((
                     Code::SigClassicalMissing,
-                    "signer_kid_classical names a classical key but signature_classical is absent".into(),
+                    "signer_kid_classical names a classical key but signature_classical is absent"
+                        .into(),
                     "signer_kid_classical",
                     None,
                 ));
@@ -204,7 +217,15 @@ pub fn check_aat(
                 Ok(k) => k,
                 Err(()) => return SigOutcome::Failed,
             };
-            let cl = es256(classical, "signature_classical", kid_c, m, ctx, notes, Code::SigClassicalInvalid);
+            let cl = es256(
+                classical,
+                "signature_classical",
+                kid_c,
+                m,
+                ctx,
+                notes,
+                Code::SigClassicalInvalid,
+            );
             combine(pq, cl)
         }
         other => {
@@ -231,7 +252,11 @@ fn combine(a: SigOutcome, b: SigOutcome) -> SigOutcome {
     }
 }
 
-fn kid_member<'a>(v: Option<&'a Value>, name: &'static str, notes: &mut Vec<Note>) -> Result<Option<&'a str>, ()> {
+fn kid_member<'a>(
+    v: Option<&'a Value>,
+    name: &'static str,
+    notes: &mut Vec<Note>,
+) -> Result<Option<&'a str>, ()> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
@@ -251,7 +276,10 @@ fn decode(v: &Value, field: &'static str, notes: &mut Vec<Note>) -> Option<Vec<u
     let Value::String(s) = v else {
         notes.push((
             Code::SigMalformed,
-            format!("{field} is a {}, expected a base64url string", v.type_name()),
+            format!(
+                "{field} is a {}, expected a base64url string",
+                v.type_name()
+            ),
             field,
             None,
         ));
@@ -278,7 +306,11 @@ fn find_key<'c>(
     field: &'static str,
     notes: &mut Vec<Note>,
 ) -> Option<(&'c dyn PreparedKey, String)> {
-    let kid_field = if field == "signature_classical" { "signer_kid_classical" } else { "signer_kid" };
+    let kid_field = if field == "signature_classical" {
+        "signer_kid_classical"
+    } else {
+        "signer_kid"
+    };
     let Some((i, signer)) = ctx.lookup(kid, alg) else {
         let what = match kid {
             Some(kid) => format!("no supplied key has kid {kid}"),
@@ -292,7 +324,10 @@ fn find_key<'c>(
     if key.public.alg() != alg {
         notes.push((
             Code::SigKeyAlgMismatch,
-            format!("{signer} is a {} key, but the signature is {alg}", key.public.alg()),
+            format!(
+                "{signer} is a {} key, but the signature is {alg}",
+                key.public.alg()
+            ),
             kid_field,
             Some((alg.to_string(), key.public.alg().to_string())),
         ));
@@ -326,14 +361,20 @@ fn es256(
         if looks_like_der(&bytes) {
             notes.push((
                 Code::SigDerEncoding,
-                format!("{field} is a {}-byte DER ECDSA signature; AAT requires 64-byte P1363 r||s", bytes.len()),
+                format!(
+                    "{field} is a {}-byte DER ECDSA signature; AAT requires 64-byte P1363 r||s",
+                    bytes.len()
+                ),
                 field,
                 Some(("64-byte r||s".into(), format!("{}-byte DER", bytes.len()))),
             ));
         } else {
             notes.push((
                 Code::SigMalformed,
-                format!("{field} decodes to {} bytes; an ES256 signature is 64", bytes.len()),
+                format!(
+                    "{field} decodes to {} bytes; an ES256 signature is 64",
+                    bytes.len()
+                ),
                 field,
                 Some(("64 bytes".into(), format!("{} bytes", bytes.len()))),
             ));
@@ -344,7 +385,12 @@ fn es256(
         return unknown_or_failed(notes);
     };
     if !key.verify(Signature::EcdsaP1363(&bytes), m) {
-        notes.push((invalid, format!("ES256 {field} does not verify under {signer}"), field, None));
+        notes.push((
+            invalid,
+            format!("ES256 {field} does not verify under {signer}"),
+            field,
+            None,
+        ));
         return SigOutcome::Failed;
     }
     if bytes[32..] > P256_HALF_ORDER[..] {
@@ -360,23 +406,41 @@ fn es256(
     }
 }
 
-fn mldsa65(sig: &Value, kid: Option<&str>, d: &[u8; 32], ctx: &SigContext, notes: &mut Vec<Note>) -> SigOutcome {
+fn mldsa65(
+    sig: &Value,
+    kid: Option<&str>,
+    d: &[u8; 32],
+    ctx: &SigContext,
+    notes: &mut Vec<Note>,
+) -> SigOutcome {
     let Some(bytes) = decode(sig, "signature", notes) else {
         return SigOutcome::Failed;
     };
     if bytes.len() != MLDSA65_SIG_LEN {
         notes.push((
             Code::SigMalformed,
-            format!("signature decodes to {} bytes; an ML-DSA-65 signature is {MLDSA65_SIG_LEN}", bytes.len()),
+            format!(
+                "signature decodes to {} bytes; an ML-DSA-65 signature is {MLDSA65_SIG_LEN}",
+                bytes.len()
+            ),
             "signature",
-            Some((format!("{MLDSA65_SIG_LEN} bytes"), format!("{} bytes", bytes.len()))),
+            Some((
+                format!("{MLDSA65_SIG_LEN} bytes"),
+                format!("{} bytes", bytes.len()),
+            )),
         ));
         return SigOutcome::Failed;
     }
     let Some((key, signer)) = find_key(ctx, kid, KeyAlg::MlDsa65, "signature", notes) else {
         return unknown_or_failed(notes);
     };
-    if !key.verify(Signature::MlDsa65 { sig: &bytes, ctx: b"" }, d) {
+    if !key.verify(
+        Signature::MlDsa65 {
+            sig: &bytes,
+            ctx: b"",
+        },
+        d,
+    ) {
         notes.push((
             Code::SigInvalid,
             format!("ML-DSA-65 signature does not verify under {signer}"),

@@ -47,7 +47,8 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             return Err(Error::UnknownProfile(p.clone()));
         }
     }
-    let provider = crate::crypto::provider_by_name(&config.provider).ok_or_else(|| Error::Provider(config.provider.clone()))?;
+    let provider = crate::crypto::provider_by_name(&config.provider)
+        .ok_or_else(|| Error::Provider(config.provider.clone()))?;
     let ring = if config.keys.is_empty() {
         KeyRing::from_keys(Vec::new())
     } else {
@@ -86,29 +87,46 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                     source: e,
                 })?;
                 match line {
-                    Line::Text { number, mut bytes, crlf } => {
+                    Line::Text {
+                        number,
+                        mut bytes,
+                        crlf,
+                    } => {
                         summary.lines = number;
                         if number == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
                             bytes.drain(..3);
-                            sink.push(Finding::new(Code::InputBom, "the file starts with a UTF-8 BOM").at(loc(index, number, 0)));
+                            sink.push(
+                                Finding::new(Code::InputBom, "the file starts with a UTF-8 BOM")
+                                    .at(loc(index, number, 0)),
+                            );
                         }
                         if crlf && !crlf_noted {
                             crlf_noted = true;
-                            sink.push(Finding::new(Code::InputCrlf, "lines end in CR LF").at(loc(index, number, summary.records)));
+                            sink.push(Finding::new(Code::InputCrlf, "lines end in CR LF").at(loc(
+                                index,
+                                number,
+                                summary.records,
+                            )));
                         }
                         batch.push((loc(index, number, summary.records), bytes));
                         summary.records += 1;
                     }
                     Line::Blank { number } => {
                         summary.lines = number;
-                        sink.push(Finding::new(Code::InputBlankLine, "blank line").at(loc(index, number, summary.records)));
+                        sink.push(Finding::new(Code::InputBlankLine, "blank line").at(loc(
+                            index,
+                            number,
+                            summary.records,
+                        )));
                     }
                     Line::TooLong { number, len } => {
                         summary.lines = number;
                         sink.push(
                             Finding::new(
                                 Code::InputLineTooLong,
-                                format!("line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"),
+                                format!(
+                                    "line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"
+                                ),
                             )
                             .at(loc(index, number, summary.records)),
                         );
@@ -156,7 +174,10 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
     if !detected {
         let (src, line, detail) = first_failure.unwrap_or((0, 1, "no JSON value".into()));
         return Err(Error::NotAnExport {
-            name: config.inputs.get(src).map_or_else(names, |s| s.name.clone()),
+            name: config
+                .inputs
+                .get(src)
+                .map_or_else(names, |s| s.name.clone()),
             line,
             detail,
         });
@@ -179,7 +200,11 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
 }
 
 fn loc(source: usize, line: u64, record: u64) -> Location {
-    Location { source, line, record }
+    Location {
+        source,
+        line,
+        record,
+    }
 }
 
 /// Decides from the first parseable line whether the input is an AAT export. Returns `Ok(false)`
@@ -221,7 +246,11 @@ fn key_summaries(keys: &[crate::keys::Key]) -> Vec<KeySummary> {
                 .derived_kids()
                 .into_iter()
                 .map(|(rule, kid)| (rule.to_string(), kid))
-                .chain(k.declared_kid.iter().map(|kid| ("declared".to_string(), kid.clone())))
+                .chain(
+                    k.declared_kid
+                        .iter()
+                        .map(|kid| ("declared".to_string(), kid.clone())),
+                )
                 .collect(),
         })
         .collect()

@@ -33,7 +33,12 @@ fn genuine_samples_verify_with_every_key_file_shape() {
         let (Some(trail), Some(keys)) = (shared_interop(trail), shared_interop(keys)) else {
             return;
         };
-        let r = run(["verify".as_ref(), trail.as_os_str(), "--keys".as_ref(), keys.as_os_str()]);
+        let r = run([
+            "verify".as_ref(),
+            trail.as_os_str(),
+            "--keys".as_ref(),
+            keys.as_os_str(),
+        ]);
         assert_eq!(r.code, 0, "{}: {}{}", trail.display(), r.stdout, r.stderr);
         assert!(r.stdout.starts_with("VERIFIED (exit 0)"), "{}", r.stdout);
     }
@@ -51,8 +56,16 @@ fn verify_is_the_default_command() {
 
 #[test]
 fn both_crypto_providers_give_the_same_report() {
-    for fixture in ["ok--spec3-hybrid.jsonl", "ok--gen-es256-seq.jsonl", "fail--gen-der-signature.jsonl"] {
-        let keys = if fixture.contains("spec3") { "spec_hybrid.jwks.json" } else { "gen.jwks.json" };
+    for fixture in [
+        "ok--spec3-hybrid.jsonl",
+        "ok--gen-es256-seq.jsonl",
+        "fail--gen-der-signature.jsonl",
+    ] {
+        let keys = if fixture.contains("spec3") {
+            "spec_hybrid.jwks.json"
+        } else {
+            "gen.jwks.json"
+        };
         let path = testdata(&format!("aat/{fixture}"));
         let a = verify_json(&path, &[keys], &["--crypto", "aws-lc"]).json();
         let b = verify_json(&path, &[keys], &["--crypto", "rustcrypto"]).json();
@@ -69,27 +82,48 @@ fn signed_records_without_keys_are_inconclusive() {
     let r = verify_json(&testdata("aat/ok--spec10.jsonl"), &[], &[]);
     assert_eq!(r.code, 3);
     assert_eq!(r.verdict(), "inconclusive");
-    assert_eq!(r.by_severity("warning").iter().filter(|(c, _)| c == "sig.unknown_key").count(), 10);
+    assert_eq!(
+        r.by_severity("warning")
+            .iter()
+            .filter(|(c, _)| c == "sig.unknown_key")
+            .count(),
+        10
+    );
     let r = verify_json(&testdata("aat/ok--spec10.jsonl"), &["mcp10.jwks.json"], &[]);
     assert_eq!(r.code, 3, "keys of another producer establish nothing");
 }
 
 #[test]
 fn an_unsigned_chain_with_keys_supplied_is_inconclusive() {
-    let r = verify_json(&testdata("aat/ok--gen-unsigned.jsonl"), &["gen.jwks.json"], &[]);
+    let r = verify_json(
+        &testdata("aat/ok--gen-unsigned.jsonl"),
+        &["gen.jwks.json"],
+        &[],
+    );
     assert_eq!(r.code, 3);
-    let r = verify_json(&testdata("aat/ok--gen-unsigned.jsonl"), &[], &["--require-signatures"]);
+    let r = verify_json(
+        &testdata("aat/ok--gen-unsigned.jsonl"),
+        &[],
+        &["--require-signatures"],
+    );
     assert_eq!(r.code, 1);
     assert_eq!(r.errors().len(), 6);
 }
 
 #[test]
 fn the_ml_dsa_kid_matches_under_either_rule_and_the_rule_is_named() {
-    for keys in ["gen.jwks.json", "gen-mldsa-akp.jwks.json", "gen-mldsa65.pub.pem"] {
+    for keys in [
+        "gen.jwks.json",
+        "gen-mldsa-akp.jwks.json",
+        "gen-mldsa65.pub.pem",
+    ] {
         let r = verify_json(&testdata("aat/ok--gen-mldsa.jsonl"), &[keys], &[]);
         assert_eq!(r.code, 0, "{keys}: {}", r.stdout);
         let signers = r.json()["chains"][0]["signers"].to_string();
-        assert!(signers.contains("base64url(SHA-256(raw public key))"), "{keys}: {signers}");
+        assert!(
+            signers.contains("base64url(SHA-256(raw public key))"),
+            "{keys}: {signers}"
+        );
     }
 }
 
@@ -105,20 +139,54 @@ fn inputs_that_cannot_be_verified_are_errors_with_exit_2() {
     let cases: Vec<(PathBuf, &str)> = vec![
         (write(dir.path(), "empty.jsonl", b""), "no records"),
         (write(dir.path(), "blank.jsonl", b"\n\n  \n"), "no records"),
-        (write(dir.path(), "text.jsonl", b"hello world\nthis is not json\n"), "not a JSON Lines export"),
-        (testdata("keys/gen-agent.pub.pem"), "not a JSON Lines export"),
-        (write(dir.path(), "other.jsonl", b"{\"event\":\"login\",\"user\":\"alice\"}\n"), "match no known profile"),
-        (write(dir.path(), "array.jsonl", b"[1,2,3]\n"), "match no known profile"),
-        (write(dir.path(), "gz.jsonl.gz", &[0x1f, 0x8b, 8, 0, 0, 0]), "gzip input is not supported yet"),
-        (dir.path().to_path_buf(), "directory input is not supported yet"),
+        (
+            write(dir.path(), "text.jsonl", b"hello world\nthis is not json\n"),
+            "not a JSON Lines export",
+        ),
+        (
+            testdata("keys/gen-agent.pub.pem"),
+            "not a JSON Lines export",
+        ),
+        (
+            write(
+                dir.path(),
+                "other.jsonl",
+                b"{\"event\":\"login\",\"user\":\"alice\"}\n",
+            ),
+            "match no known profile",
+        ),
+        (
+            write(dir.path(), "array.jsonl", b"[1,2,3]\n"),
+            "match no known profile",
+        ),
+        (
+            write(dir.path(), "gz.jsonl.gz", &[0x1f, 0x8b, 8, 0, 0, 0]),
+            "gzip input is not supported yet",
+        ),
+        (
+            dir.path().to_path_buf(),
+            "directory input is not supported yet",
+        ),
         (dir.path().join("missing.jsonl"), "cannot read"),
-        (PathBuf::from("-"), "standard input input is not supported yet"),
+        (
+            PathBuf::from("-"),
+            "standard input input is not supported yet",
+        ),
     ];
     for (path, needle) in cases {
         let r = run(["verify".as_ref(), path.as_os_str()]);
         assert_eq!(r.code, 2, "{}: {}", path.display(), r.stderr);
-        assert!(r.stdout.is_empty(), "{}: no report on error", path.display());
-        assert!(r.stderr.contains(needle), "{}: expected {needle:?} in\n{}", path.display(), r.stderr);
+        assert!(
+            r.stdout.is_empty(),
+            "{}: no report on error",
+            path.display()
+        );
+        assert!(
+            r.stderr.contains(needle),
+            "{}: expected {needle:?} in\n{}",
+            path.display(),
+            r.stderr
+        );
     }
 }
 
@@ -126,12 +194,36 @@ fn inputs_that_cannot_be_verified_are_errors_with_exit_2() {
 fn bad_keys_and_usage_are_errors_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let trail = testdata("aat/ok--spec10.jsonl");
-    let bad = write(dir.path(), "bad.json", b"{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AAAA\",\"y\":\"AAAA\"}]}");
+    let bad = write(
+        dir.path(),
+        "bad.json",
+        b"{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AAAA\",\"y\":\"AAAA\"}]}",
+    );
     for args in [
-        vec!["verify".into(), trail.display().to_string(), "--keys".into(), bad.display().to_string()],
-        vec!["verify".into(), trail.display().to_string(), "--keys".into(), "/nonexistent/keys".into()],
-        vec!["verify".into(), trail.display().to_string(), "--profile".into(), "nope".into()],
-        vec!["verify".into(), trail.display().to_string(), "--format".into(), "xml".into()],
+        vec![
+            "verify".into(),
+            trail.display().to_string(),
+            "--keys".into(),
+            bad.display().to_string(),
+        ],
+        vec![
+            "verify".into(),
+            trail.display().to_string(),
+            "--keys".into(),
+            "/nonexistent/keys".into(),
+        ],
+        vec![
+            "verify".into(),
+            trail.display().to_string(),
+            "--profile".into(),
+            "nope".into(),
+        ],
+        vec![
+            "verify".into(),
+            trail.display().to_string(),
+            "--format".into(),
+            "xml".into(),
+        ],
         vec!["verify".into()],
     ] {
         let r = run(&args);
@@ -143,18 +235,52 @@ fn bad_keys_and_usage_are_errors_with_exit_2() {
 fn hostile_lines_are_findings_at_their_line() {
     let dir = tempfile::tempdir().unwrap();
     let good = std::fs::read(testdata("aat/ok--gen-es256-seq.jsonl")).unwrap();
-    let lines: Vec<&[u8]> = good.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = good
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("invalid utf-8", b"{\"a\":\"\xff\xfe\"}".to_vec(), "record.invalid_utf8"),
-        ("lone surrogate", br#"{"a":"\ud800"}"#.to_vec(), "record.lone_surrogate"),
-        ("duplicate key", br#"{"session_id":"a","session_id":"b"}"#.to_vec(), "record.duplicate_key"),
+        (
+            "invalid utf-8",
+            b"{\"a\":\"\xff\xfe\"}".to_vec(),
+            "record.invalid_utf8",
+        ),
+        (
+            "lone surrogate",
+            br#"{"a":"\ud800"}"#.to_vec(),
+            "record.lone_surrogate",
+        ),
+        (
+            "duplicate key",
+            br#"{"session_id":"a","session_id":"b"}"#.to_vec(),
+            "record.duplicate_key",
+        ),
         ("deep nesting", deep.into_bytes(), "record.too_deep"),
         ("nul byte", b"{\"a\":1}\x00".to_vec(), "record.malformed"),
-        ("truncated", lines[3][..lines[3].len() / 2].to_vec(), "record.malformed"),
-        ("not an object", b"\"just a string\"".to_vec(), "record.not_object"),
-        ("wrong type", br#"{"session_id":42}"#.to_vec(), "record.field_invalid"),
-        ("huge line", vec![b' '; 5 * 1024 * 1024].into_iter().chain(*b"{}").collect(), "input.line_too_long"),
+        (
+            "truncated",
+            lines[3][..lines[3].len() / 2].to_vec(),
+            "record.malformed",
+        ),
+        (
+            "not an object",
+            b"\"just a string\"".to_vec(),
+            "record.not_object",
+        ),
+        (
+            "wrong type",
+            br#"{"session_id":42}"#.to_vec(),
+            "record.field_invalid",
+        ),
+        (
+            "huge line",
+            vec![b' '; 5 * 1024 * 1024]
+                .into_iter()
+                .chain(*b"{}")
+                .collect(),
+            "input.line_too_long",
+        ),
     ];
     for (what, bad, code) in cases {
         let mut file = Vec::new();
@@ -169,7 +295,12 @@ fn hostile_lines_are_findings_at_their_line() {
         let path = write(dir.path(), "hostile.jsonl", &file);
         let r = verify_json(&path, &["gen.jwks.json"], &[]);
         assert_eq!(r.code, 1, "{what}: {}", r.stdout);
-        assert_eq!(r.errors()[0], (code.to_string(), 5), "{what}: {:?}", r.errors());
+        assert_eq!(
+            r.errors()[0],
+            (code.to_string(), 5),
+            "{what}: {:?}",
+            r.errors()
+        );
     }
 }
 
@@ -180,11 +311,16 @@ fn numbers_outside_the_jcs_domain_are_not_established_not_tampering() {
     let dir = tempfile::tempdir().unwrap();
     e.records[5]["action_detail"]["big"] = serde_json::Value::String("PLACEHOLDER".into());
     let path = e.write(dir.path(), "big.jsonl");
-    let text = std::fs::read_to_string(&path).unwrap().replace("\"PLACEHOLDER\"", "9007199254740993");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"PLACEHOLDER\"", "9007199254740993");
     std::fs::write(&path, text).unwrap();
     let r = verify_json(&path, &[], &[]);
     assert_eq!(r.verdict(), "inconclusive", "{}", r.stdout);
-    assert!(r.by_severity("warning").contains(&("canon.unsupported_value".into(), 6)));
+    assert!(
+        r.by_severity("warning")
+            .contains(&("canon.unsupported_value".into(), 6))
+    );
 }
 
 #[test]
@@ -230,7 +366,10 @@ fn human_report_quotes_the_line_and_labels_the_field() {
     assert!(r.stdout.contains("deleted.jsonl:6"));
     assert!(r.stdout.contains("╰── prev_hash"), "{}", r.stdout);
     assert!(r.stdout.contains("expected "), "{}", r.stdout);
-    assert!(!r.stdout.contains('\u{1b}'), "no colour when asked for none");
+    assert!(
+        !r.stdout.contains('\u{1b}'),
+        "no colour when asked for none"
+    );
 }
 
 #[test]
@@ -249,7 +388,8 @@ fn output_file_receives_the_report() {
     ]);
     assert_eq!(r.code, 0);
     assert!(r.stdout.is_empty());
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
     assert_eq!(report["schema"], "audit-verify/report/v1");
     assert_eq!(report["verdict"], "verified");
 }
@@ -258,8 +398,14 @@ fn output_file_receives_the_report() {
 fn chains_continue_across_input_files() {
     let dir = tempfile::tempdir().unwrap();
     let e = Export::load("aat/ok--gen-es256-seq.jsonl");
-    let a = Export { records: e.records[..6].to_vec() }.write(dir.path(), "a.jsonl");
-    let b = Export { records: e.records[6..].to_vec() }.write(dir.path(), "b.jsonl");
+    let a = Export {
+        records: e.records[..6].to_vec(),
+    }
+    .write(dir.path(), "a.jsonl");
+    let b = Export {
+        records: e.records[6..].to_vec(),
+    }
+    .write(dir.path(), "b.jsonl");
     let r = run([
         "verify".as_ref(),
         a.as_os_str(),
@@ -272,7 +418,12 @@ fn chains_continue_across_input_files() {
     assert_eq!(r.code, 0, "{}", r.stdout);
     let report = r.json();
     assert_eq!(report["chains"][0]["records"], 12);
-    assert!(report["chains"][0]["last"]["file"].as_str().unwrap().ends_with("b.jsonl"));
+    assert!(
+        report["chains"][0]["last"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("b.jsonl")
+    );
 }
 
 #[test]

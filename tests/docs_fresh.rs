@@ -30,11 +30,13 @@ fn man_pages_are_current() {
     let root = common::root().join("man");
     let cmd = Cli::command();
     let mut page = Vec::new();
-    clap_mangen::Man::new(cmd.clone()).render(&mut page).unwrap();
+    clap_mangen::Man::new(cmd.clone())
+        .render(&mut page)
+        .unwrap();
     check_or_bless(&root.join("audit-verify.1"), &page);
     for sub in cmd.get_subcommands() {
         let name = format!("audit-verify-{}", sub.get_name());
-        let sub = sub.clone().name(name.clone());
+        let sub = sub.clone().name(&*Box::leak(name.clone().into_boxed_str()));
         let mut page = Vec::new();
         clap_mangen::Man::new(sub).render(&mut page).unwrap();
         check_or_bless(&root.join(format!("{name}.1")), &page);
@@ -91,5 +93,8 @@ fn findings_catalogue() -> String {
 
 #[test]
 fn findings_catalogue_is_current() {
-    check_or_bless(&common::root().join("docs/findings.md"), findings_catalogue().as_bytes());
+    check_or_bless(
+        &common::root().join("docs/findings.md"),
+        findings_catalogue().as_bytes(),
+    );
 }

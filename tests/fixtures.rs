@@ -10,9 +10,15 @@ use std::collections::BTreeMap;
 fn every_fixture_gives_its_expected_verdict_and_findings() {
     let dir = common::testdata("aat");
     let mut checked = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
-    for path in entries.iter().filter(|p| p.extension().is_some_and(|e| e == "jsonl")) {
+    for path in entries
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+    {
         let expect_path = path.with_extension("expect");
         let text = std::fs::read_to_string(&expect_path)
             .unwrap_or_else(|_| panic!("{} has no .expect sidecar", path.display()));
@@ -25,7 +31,12 @@ fn every_fixture_gives_its_expected_verdict_and_findings() {
         let keys: Vec<&str> = fields["keys"].split_whitespace().collect();
         let run = common::verify_json(path, &keys, &[]);
         let name = path.file_name().unwrap().to_string_lossy();
-        assert_eq!(run.verdict(), fields["verdict"], "{name}: verdict\n{}", run.stdout);
+        assert_eq!(
+            run.verdict(),
+            fields["verdict"],
+            "{name}: verdict\n{}",
+            run.stdout
+        );
         let expected_code = match fields["verdict"] {
             "verified" => 0,
             "failed" => 1,
@@ -40,9 +51,16 @@ fn every_fixture_gives_its_expected_verdict_and_findings() {
             .filter(|(_, f)| f["severity"] != "info")
             .map(|((code, line), _)| format!("{code}@{line}"))
             .collect();
-        let want: Vec<String> = fields["findings"].split_whitespace().map(String::from).collect();
+        let want: Vec<String> = fields["findings"]
+            .split_whitespace()
+            .map(String::from)
+            .collect();
         assert_eq!(got, want, "{name}: findings");
-        assert_eq!(name.starts_with("ok--"), fields["verdict"] != "failed", "{name}: name and verdict disagree");
+        assert_eq!(
+            name.starts_with("ok--"),
+            fields["verdict"] != "failed",
+            "{name}: name and verdict disagree"
+        );
         checked += 1;
     }
     assert!(checked >= 14, "only {checked} fixtures found");

@@ -15,17 +15,15 @@ fn check(export: &Export, keys: &[&str], extra: &[&str]) -> Run {
     verify_json(&path, keys, extra)
 }
 
-/// The first error finding, in report order (by line, then code).
-fn first_error(run: &Run) -> (String, u64) {
-    run.errors().into_iter().next().unwrap_or_else(|| panic!("no error finding:\n{}", run.stdout))
-}
-
 fn assert_failed_at(run: &Run, code: &str, line: u64) {
     assert_eq!(run.verdict(), "failed", "{}", run.stdout);
     assert_eq!(run.code, 1);
     let errors = run.errors();
     let first_line = errors[0].1;
-    assert_eq!(first_line, line, "first error at the wrong line: {errors:?}");
+    assert_eq!(
+        first_line, line,
+        "first error at the wrong line: {errors:?}"
+    );
     assert!(
         errors.iter().any(|(c, l)| c == code && *l == line),
         "expected {code} at line {line}, got {errors:?}"
@@ -91,7 +89,10 @@ fn duplicated_record_is_a_replay() {
     let run = check(&e, KEYS, &[]);
     assert_failed_at(&run, "chain.replayed_record", 7);
     assert!(run.errors().contains(&("seq.duplicate".into(), 7)));
-    assert!(run.errors().contains(&("session.count_mismatch".into(), 13)));
+    assert!(
+        run.errors()
+            .contains(&("session.count_mismatch".into(), 13))
+    );
 }
 
 #[test]
@@ -101,7 +102,10 @@ fn dropped_genesis_leaves_the_head_unanchored() {
     let run = check(&e, KEYS, &[]);
     // Indistinguishable from a partial export: a warning, and inconclusive when completeness is required.
     assert_eq!(run.verdict(), "verified", "{}", run.stdout);
-    assert!(run.by_severity("warning").contains(&("chain.head_unanchored".into(), 1)));
+    assert!(
+        run.by_severity("warning")
+            .contains(&("chain.head_unanchored".into(), 1))
+    );
     let strict = check(&e, KEYS, &["--require-complete"]);
     assert_eq!(strict.verdict(), "inconclusive");
     assert_eq!(strict.code, 3);
@@ -113,7 +117,10 @@ fn cut_tail_leaves_the_session_open() {
     e.records.truncate(9);
     let run = check(&e, KEYS, &[]);
     assert_eq!(run.verdict(), "verified", "{}", run.stdout);
-    assert!(run.by_severity("warning").contains(&("chain.tail_open".into(), 9)));
+    assert!(
+        run.by_severity("warning")
+            .contains(&("chain.tail_open".into(), 9))
+    );
     let strict = check(&e, KEYS, &["--require-complete"]);
     assert_eq!(strict.verdict(), "inconclusive");
     assert_eq!(strict.code, 3);
@@ -154,7 +161,10 @@ fn all_signatures_stripped_and_relinked_is_not_authentic() {
     let run = check(&e, KEYS, &[]);
     assert_eq!(run.verdict(), "inconclusive", "{}", run.stdout);
     assert_eq!(run.code, 3);
-    assert!(run.by_severity("warning").contains(&("sig.chain_unsigned".into(), 1)));
+    assert!(
+        run.by_severity("warning")
+            .contains(&("sig.chain_unsigned".into(), 1))
+    );
     let strict = check(&e, KEYS, &["--require-signatures"]);
     assert_failed_at(&strict, "sig.missing", 1);
 }
@@ -221,8 +231,15 @@ fn high_s_on_an_inner_record_is_valid_but_breaks_the_next_link() {
     let mut e = Export::load(SEQ);
     flip_to_high_s(&mut e.records[5]);
     let run = check(&e, KEYS, &[]);
-    assert!(run.by_severity("warning").contains(&("sig.high_s".into(), 6)));
-    assert!(!run.errors().iter().any(|(c, l)| c == "sig.invalid" && *l == 6));
+    assert!(
+        run.by_severity("warning")
+            .contains(&("sig.high_s".into(), 6))
+    );
+    assert!(
+        !run.errors()
+            .iter()
+            .any(|(c, l)| c == "sig.invalid" && *l == 6)
+    );
     assert_failed_at(&run, "chain.link_mismatch", 7);
 }
 
@@ -232,7 +249,10 @@ fn high_s_on_the_last_record_is_a_warning_only() {
     flip_to_high_s(&mut e.records[11]);
     let run = check(&e, KEYS, &[]);
     assert_eq!(run.verdict(), "verified", "{}", run.stdout);
-    assert!(run.by_severity("warning").contains(&("sig.high_s".into(), 12)));
+    assert!(
+        run.by_severity("warning")
+            .contains(&("sig.high_s".into(), 12))
+    );
 }
 
 #[test]
@@ -249,9 +269,17 @@ fn record_resigned_with_another_key_under_the_same_kid_is_invalid() {
 fn record_resigned_with_an_unsupplied_key_is_unknown_and_breaks_the_link() {
     let mut e = Export::load(SEQ);
     e.records[5]["outcome"] = Value::String("success".into());
-    e.resign_es256(5, "other-es256.pem", Some("XoYDNb0I3Dq5NhfQ4kQuAiWfetZvLm3YqOJnKhmW6bg"));
+    e.resign_es256(
+        5,
+        "other-es256.pem",
+        Some("XoYDNb0I3Dq5NhfQ4kQuAiWfetZvLm3YqOJnKhmW6bg"),
+    );
     let run = check(&e, &["spec.jwks.json"], &[]);
-    assert!(run.by_severity("warning").iter().any(|(c, l)| c == "sig.unknown_key" && *l == 6));
+    assert!(
+        run.by_severity("warning")
+            .iter()
+            .any(|(c, l)| c == "sig.unknown_key" && *l == 6)
+    );
     assert_failed_at(&run, "chain.link_mismatch", 7);
 }
 
@@ -261,12 +289,22 @@ fn whole_chain_resigned_with_the_right_format_but_wrong_key_is_not_authentic() {
     let mut e = Export::load(SEQ);
     for i in 0..e.records.len() {
         e.records[i]["outcome"] = Value::String("success".into());
-        e.resign_es256(i, "other-es256.pem", Some("XoYDNb0I3Dq5NhfQ4kQuAiWfetZvLm3YqOJnKhmW6bg"));
+        e.resign_es256(
+            i,
+            "other-es256.pem",
+            Some("XoYDNb0I3Dq5NhfQ4kQuAiWfetZvLm3YqOJnKhmW6bg"),
+        );
         e.relink_after(i);
     }
     let run = check(&e, &["spec.jwks.json"], &[]);
     assert_eq!(run.verdict(), "inconclusive", "{}", run.stdout);
-    assert!(run.by_severity("warning").iter().filter(|(c, _)| c == "sig.unknown_key").count() == 12);
+    assert!(
+        run.by_severity("warning")
+            .iter()
+            .filter(|(c, _)| c == "sig.unknown_key")
+            .count()
+            == 12
+    );
 }
 
 const HYBRID: &str = "aat/ok--gen-hybrid.jsonl";
@@ -294,7 +332,10 @@ fn hybrid_verifies_and_either_corrupted_half_fails() {
 #[test]
 fn hybrid_with_the_classical_half_removed_is_a_downgrade() {
     let mut e = Export::load(HYBRID);
-    e.records[4].as_object_mut().unwrap().remove("signature_classical");
+    e.records[4]
+        .as_object_mut()
+        .unwrap()
+        .remove("signature_classical");
     assert_failed_at(&check(&e, KEYS, &[]), "sig.classical_missing", 5);
 }
 
@@ -312,7 +353,14 @@ fn two_sessions_with_one_record_dropped_fail_in_that_session_only() {
         .map(|(i, _)| i)
         .unwrap();
     e.records.remove(idx);
-    let next_a = e.records.iter().enumerate().skip(idx).find(|(_, r)| r["session_id"] == session_a).unwrap().0;
+    let next_a = e
+        .records
+        .iter()
+        .enumerate()
+        .skip(idx)
+        .find(|(_, r)| r["session_id"] == session_a)
+        .unwrap()
+        .0;
     let run = check(&e, KEYS, &[]);
     assert_failed_at(&run, "chain.link_mismatch", next_a as u64 + 1);
     let report = run.json();
@@ -353,6 +401,9 @@ fn unsigned_chain_edited_and_relinked_is_undetectable_without_signatures() {
     let run = check(&e, &[], &[]);
     // Honest answer: integrity of an unsigned chain is only against accident.
     assert_eq!(run.verdict(), "verified");
-    assert!(run.by_severity("warning").contains(&("sig.chain_unsigned".into(), 1)));
+    assert!(
+        run.by_severity("warning")
+            .contains(&("sig.chain_unsigned".into(), 1))
+    );
     assert_failed_at(&check(&e, &[], &["--require-signatures"]), "sig.missing", 1);
 }

@@ -39,9 +39,15 @@ use super::json::{Member, Number, Value, plain_len};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CanonError {
     /// The number is infinite or NaN as a double (e.g. the token `1e400`).
-    NumberNotFinite { text: String },
+    NumberNotFinite {
+        /// The number token as written.
+        text: String,
+    },
     /// An integer token whose magnitude is 2^53 or more.
-    IntegerOutOfRange { text: String },
+    IntegerOutOfRange {
+        /// The integer token as written.
+        text: String,
+    },
 }
 
 impl fmt::Display for CanonError {

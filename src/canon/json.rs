@@ -35,11 +35,17 @@ use std::ops::Range;
 /// A parsed JSON value. Objects keep their members in input order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A number, kept as its token.
     Number(Number),
+    /// A string, unescaped.
     String(String),
+    /// An array.
     Array(Vec<Value>),
+    /// An object, members in input order (names are unique).
     Object(Vec<Member>),
 }
 
@@ -81,6 +87,7 @@ impl fmt::Debug for Number {
 pub struct Member {
     /// The member name, unescaped.
     pub key: String,
+    /// The member value.
     pub value: Value,
     /// Byte range from the name's opening quote to the end of the value.
     pub span: Range<usize>,
@@ -104,7 +111,9 @@ impl Default for Limits {
 /// Why and where (byte offset into the input) parsing stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
+    /// What went wrong.
     pub kind: ParseErrorKind,
+    /// Byte offset in the input where it went wrong.
     pub offset: usize,
 }
 
@@ -118,7 +127,10 @@ pub enum ParseErrorKind {
     /// A member name repeated in one object; the offset is the second name's quote.
     DuplicateKey(String),
     /// More arrays/objects open at once than the limit; the offset is the bracket.
-    TooDeep { limit: usize },
+    TooDeep {
+        /// The nesting limit in force.
+        limit: usize,
+    },
     /// The input ended inside a value; the offset is the input length.
     UnexpectedEnd,
     /// A byte that cannot start or continue the expected token.
@@ -259,6 +271,7 @@ impl Value {
             .map(|m| &m.value)
     }
 
+    /// The string, if this is a string.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -266,6 +279,7 @@ impl Value {
         }
     }
 
+    /// The members, if this is an object.
     pub fn as_object(&self) -> Option<&[Member]> {
         match self {
             Value::Object(members) => Some(members),
@@ -273,6 +287,7 @@ impl Value {
         }
     }
 
+    /// The elements, if this is an array.
     pub fn as_array(&self) -> Option<&[Value]> {
         match self {
             Value::Array(items) => Some(items),
@@ -280,6 +295,7 @@ impl Value {
         }
     }
 
+    /// The number, if this is a number.
     pub fn as_number(&self) -> Option<&Number> {
         match self {
             Value::Number(n) => Some(n),
@@ -287,6 +303,7 @@ impl Value {
         }
     }
 
+    /// The boolean, if this is one.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
@@ -294,6 +311,7 @@ impl Value {
         }
     }
 
+    /// Whether this is `null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }

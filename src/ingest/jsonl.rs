@@ -144,11 +144,23 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Line::Text { number: 1, bytes: b"{}".to_vec(), crlf: false },
+                Line::Text {
+                    number: 1,
+                    bytes: b"{}".to_vec(),
+                    crlf: false
+                },
                 Line::Blank { number: 2 },
-                Line::Text { number: 3, bytes: b"{\"a\":1}".to_vec(), crlf: true },
+                Line::Text {
+                    number: 3,
+                    bytes: b"{\"a\":1}".to_vec(),
+                    crlf: true
+                },
                 Line::Blank { number: 4 },
-                Line::Text { number: 5, bytes: b"{}".to_vec(), crlf: false },
+                Line::Text {
+                    number: 5,
+                    bytes: b"{}".to_vec(),
+                    crlf: false
+                },
             ]
         );
     }
@@ -159,7 +171,14 @@ mod tests {
         input.extend_from_slice(b"\n{}\n");
         let got = lines(&input, 10);
         assert_eq!(got[0], Line::TooLong { number: 1, len: 50 });
-        assert_eq!(got[1], Line::Text { number: 2, bytes: b"{}".to_vec(), crlf: false });
+        assert_eq!(
+            got[1],
+            Line::Text {
+                number: 2,
+                bytes: b"{}".to_vec(),
+                crlf: false
+            }
+        );
         assert_eq!(got.len(), 2);
     }
 

@@ -31,7 +31,10 @@ pub struct Source {
 pub enum IngestError {
     /// The file cannot be opened or read.
     #[error("cannot read {name}: {source}")]
-    #[diagnostic(code(audit_verify::ingest::io), help("check that the path exists and is readable"))]
+    #[diagnostic(
+        code(audit_verify::ingest::io),
+        help("check that the path exists and is readable")
+    )]
     Io {
         /// The input.
         name: String,
@@ -91,7 +94,10 @@ pub fn open(source: &Source) -> Result<LineReader<BufReader<File>>, IngestError>
         });
     }
     let file = File::open(&source.path).map_err(io)?;
-    Ok(LineReader::new(BufReader::with_capacity(256 * 1024, file), MAX_LINE_BYTES))
+    Ok(LineReader::new(
+        BufReader::with_capacity(256 * 1024, file),
+        MAX_LINE_BYTES,
+    ))
 }
 
 fn read_prefix(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -98,13 +98,18 @@ impl Prepared {
 
     /// The byte span of a top-level member, if present.
     pub fn span_of(&self, field: &str) -> Option<Range<usize>> {
-        self.spans.iter().find(|(k, _)| k == field).map(|(_, s)| s.clone())
+        self.spans
+            .iter()
+            .find(|(k, _)| k == field)
+            .map(|(_, s)| s.clone())
     }
 }
 
 /// Whether the first record of an input looks like an AAT record.
 pub fn looks_like_aat(value: &Value) -> bool {
-    let Some(obj) = value.as_object() else { return false };
+    let Some(obj) = value.as_object() else {
+        return false;
+    };
     ["record_id", "session_id", "prev_hash"]
         .iter()
         .all(|k| obj.iter().any(|m| m.key == *k))
@@ -146,7 +151,10 @@ pub fn prepare(at: Location, line: Vec<u8>, ctx: &SigContext) -> Prepared {
         p.findings.push(f);
         return p;
     };
-    p.spans = members.iter().map(|m| (m.key.clone(), m.span.clone())).collect();
+    p.spans = members
+        .iter()
+        .map(|m| (m.key.clone(), m.span.clone()))
+        .collect();
     match extract(&p, members, ctx) {
         Ok((facts, findings)) => {
             p.findings = findings
@@ -155,32 +163,43 @@ pub fn prepare(at: Location, line: Vec<u8>, ctx: &SigContext) -> Prepared {
                 .collect();
             p.facts = Some(facts);
         }
-        Err(f) => p.findings.push(f),
+        Err(f) => p.findings.push(*f),
     }
     p
 }
 
 /// Extracts and type-checks the members, hashes and verifies. Fails with the one finding that
 /// makes the record impossible to place in a chain (no usable `session_id`).
-fn extract(p: &Prepared, members: &[Member], ctx: &SigContext) -> Result<(Facts, Vec<Finding>), Finding> {
+fn extract(
+    p: &Prepared,
+    members: &[Member],
+    ctx: &SigContext,
+) -> Result<(Facts, Vec<Finding>), Box<Finding>> {
     let mut out = Vec::new();
     let get = |name: &str| members.iter().find(|m| m.key == name).map(|m| &m.value);
-    let missing = |name: &str| p.finding(Code::RecordFieldMissing, format!("{name} is missing"), None);
+    let missing =
+        |name: &str| p.finding(Code::RecordFieldMissing, format!("{name} is missing"), None);
     let invalid = |name: &str, why: String| p.finding(Code::RecordFieldInvalid, why, Some(name));
 
     let session_id = match get("session_id") {
         Some(Value::String(s)) => s.clone(),
         Some(v) => {
-            let f = invalid("session_id", format!("session_id is a {}, expected a string", v.type_name()));
-            return Err(f);
+            let f = invalid(
+                "session_id",
+                format!("session_id is a {}, expected a string", v.type_name()),
+            );
+            return Err(Box::new(f));
         }
-        None => return Err(missing("session_id")),
+        None => return Err(Box::new(missing("session_id"))),
     };
     let string_member = |name: &str, out: &mut Vec<Finding>| -> Option<String> {
         match get(name) {
             Some(Value::String(s)) => Some(s.clone()),
             Some(v) => {
-                out.push(invalid(name, format!("{name} is a {}, expected a string", v.type_name())));
+                out.push(invalid(
+                    name,
+                    format!("{name} is a {}, expected a string", v.type_name()),
+                ));
                 None
             }
             None => {
@@ -196,12 +215,21 @@ fn extract(p: &Prepared, members: &[Member], ctx: &SigContext) -> Result<(Facts,
         Some(Value::String(s)) => match parse_hex32(s) {
             Some(d) => Some(Link::Hash(d)),
             None => {
-                out.push(invalid("prev_hash", format!("prev_hash {s:?} is not 64 lowercase hex digits")));
+                out.push(invalid(
+                    "prev_hash",
+                    format!("prev_hash {s:?} is not 64 lowercase hex digits"),
+                ));
                 None
             }
         },
         Some(v) => {
-            out.push(invalid("prev_hash", format!("prev_hash is a {}, expected a hex string or null", v.type_name())));
+            out.push(invalid(
+                "prev_hash",
+                format!(
+                    "prev_hash is a {}, expected a hex string or null",
+                    v.type_name()
+                ),
+            ));
             None
         }
         None => {
@@ -215,7 +243,10 @@ fn extract(p: &Prepared, members: &[Member], ctx: &SigContext) -> Result<(Facts,
         Some(v) => {
             out.push(invalid(
                 "parent_record_id",
-                format!("parent_record_id is a {}, expected a string or null", v.type_name()),
+                format!(
+                    "parent_record_id is a {}, expected a string or null",
+                    v.type_name()
+                ),
             ));
             None
         }
@@ -240,7 +271,11 @@ fn extract(p: &Prepared, members: &[Member], ctx: &SigContext) -> Result<(Facts,
         Some(t) => match t.parse::<jiff::Timestamp>() {
             Ok(ts) => Some(ts),
             Err(e) => {
-                out.push(p.finding(Code::TimeInvalid, format!("timestamp {t:?} is not an RFC 3339 instant: {e}"), Some("timestamp")));
+                out.push(p.finding(
+                    Code::TimeInvalid,
+                    format!("timestamp {t:?} is not an RFC 3339 instant: {e}"),
+                    Some("timestamp"),
+                ));
                 None
             }
         },
@@ -248,7 +283,11 @@ fn extract(p: &Prepared, members: &[Member], ctx: &SigContext) -> Result<(Facts,
     };
 
     let detail = get("action_detail").and_then(Value::as_object);
-    let detail_get = |name: &str| detail.and_then(|d| d.iter().find(|m| m.key == name)).map(|m| &m.value);
+    let detail_get = |name: &str| {
+        detail
+            .and_then(|d| d.iter().find(|m| m.key == name))
+            .map(|m| &m.value)
+    };
     let is_close = matches!(get("action_type"), Some(Value::String(s)) if s == "lifecycle")
         && matches!(detail_get("event"), Some(Value::String(s)) if s == "session_end");
     let mut record_count = None;
@@ -259,7 +298,10 @@ fn extract(p: &Prepared, members: &[Member], ctx: &SigContext) -> Result<(Facts,
             Some(Value::Number(n)) if n.as_u64().is_some() => record_count = n.as_u64(),
             Some(v) => out.push(invalid(
                 "action_detail",
-                format!("action_detail.record_count {} is not a non-negative integer", short(v)),
+                format!(
+                    "action_detail.record_count {} is not a non-negative integer",
+                    short(v)
+                ),
             )),
         }
         match detail_get("session_hash") {
@@ -267,7 +309,10 @@ fn extract(p: &Prepared, members: &[Member], ctx: &SigContext) -> Result<(Facts,
             Some(Value::String(s)) if parse_hex32(s).is_some() => session_hash = parse_hex32(s),
             Some(v) => out.push(invalid(
                 "action_detail",
-                format!("action_detail.session_hash {} is not 64 lowercase hex digits", short(v)),
+                format!(
+                    "action_detail.session_hash {} is not 64 lowercase hex digits",
+                    short(v)
+                ),
             )),
         }
     }
@@ -301,7 +346,13 @@ fn extract(p: &Prepared, members: &[Member], ctx: &SigContext) -> Result<(Facts,
         (None, None)
     };
     let mut notes = Vec::new();
-    let sig = sig::check_aat(members, signing_input.as_deref(), digest.as_ref(), ctx, &mut notes);
+    let sig = sig::check_aat(
+        members,
+        signing_input.as_deref(),
+        digest.as_ref(),
+        ctx,
+        &mut notes,
+    );
     for (code, message, field, ef) in notes {
         let mut f = p.finding(code, message, Some(field));
         if let Some((e, fo)) = ef {
@@ -351,7 +402,11 @@ pub fn sha256(bytes: &[u8]) -> Digest {
 
 /// Decodes exactly 64 lowercase hex digits.
 pub fn parse_hex32(s: &str) -> Option<Digest> {
-    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if s.len() != 64
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return None;
     }
     let mut out = [0u8; 32];

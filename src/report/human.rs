@@ -9,7 +9,9 @@ use std::fmt;
 use std::ops::Range;
 
 use comfy_table::{ContentArrangement, Table, presets};
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
 
 use super::{Report, Status, Verdict};
 use crate::finding::{Code, Finding, Severity};
@@ -93,13 +95,20 @@ pub fn render_human(report: &Report, style: HumanStyle) -> String {
     }
     let mut hidden: Vec<String> = Vec::new();
     for (code, total) in &report.counts {
-        let seen = shown.get(code).copied().unwrap_or(0).min(style.max_per_code) as u64;
+        let seen = shown
+            .get(code)
+            .copied()
+            .unwrap_or(0)
+            .min(style.max_per_code) as u64;
         if *total > seen {
             hidden.push(format!("{} more {}", total - seen, code.as_str()));
         }
     }
     if !hidden.is_empty() {
-        out.push_str(&format!("\n… and {} (see --format json).\n", hidden.join(", ")));
+        out.push_str(&format!(
+            "\n… and {} (see --format json).\n",
+            hidden.join(", ")
+        ));
     }
     out
 }
@@ -117,7 +126,10 @@ fn table(report: &Report, style: HumanStyle) -> String {
         t.load_style(presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(style.width as u16);
-        t.set_header(vec![format!("chain {}", c.id), format!("verdict: {}", c.verdict().as_str())]);
+        t.set_header(vec![
+            format!("chain {}", c.id),
+            format!("verdict: {}", c.verdict().as_str()),
+        ]);
         let records = format!(
             "{} ({} to {})",
             c.records,
@@ -131,12 +143,25 @@ fn table(report: &Report, style: HumanStyle) -> String {
         if let (Some(a), Some(b)) = (&c.first_time, &c.last_time) {
             t.add_row(vec!["time".to_string(), format!("{a} to {b}")]);
         }
-        let signers = if c.signers.is_empty() { "–".to_string() } else { c.signers.join("\n") };
+        let signers = if c.signers.is_empty() {
+            "–".to_string()
+        } else {
+            c.signers.join("\n")
+        };
         t.add_row(vec!["signed by".to_string(), signers]);
         t.add_row(vec!["integrity".to_string(), mark(&c.integrity, true)]);
-        t.add_row(vec!["authenticity".to_string(), mark(&c.authenticity, c.authenticity_required)]);
-        t.add_row(vec!["head".to_string(), mark(&c.head, c.completeness_required)]);
-        t.add_row(vec!["tail".to_string(), mark(&c.tail, c.completeness_required)]);
+        t.add_row(vec![
+            "authenticity".to_string(),
+            mark(&c.authenticity, c.authenticity_required),
+        ]);
+        t.add_row(vec![
+            "head".to_string(),
+            mark(&c.head, c.completeness_required),
+        ]);
+        t.add_row(vec![
+            "tail".to_string(),
+            mark(&c.tail, c.completeness_required),
+        ]);
         out.push_str(&t.to_string());
         out.push('\n');
     }
@@ -148,7 +173,15 @@ fn compact_table(report: &Report, style: HumanStyle) -> String {
     t.load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(style.width as u16)
-        .set_header(vec!["chain", "records", "verdict", "integrity", "authenticity", "head", "tail"]);
+        .set_header(vec![
+            "chain",
+            "records",
+            "verdict",
+            "integrity",
+            "authenticity",
+            "head",
+            "tail",
+        ]);
     for c in &report.chains {
         t.add_row(vec![
             short_id(&c.id),
@@ -215,7 +248,9 @@ impl FindingDiagnostic {
             None => (None, None),
         };
         let message = match &f.chain {
-            Some(chain) if f.quote.is_none() => format!("{place}: {} [chain {}]", f.message, short_id(chain)),
+            Some(chain) if f.quote.is_none() => {
+                format!("{place}: {} [chain {}]", f.message, short_id(chain))
+            }
             _ => format!("{place}: {}", f.message),
         };
         FindingDiagnostic {
@@ -246,15 +281,10 @@ fn cut_around(text: &str, span: Option<Range<usize>>, width: usize) -> (String, 
     while !text.is_char_boundary(start) {
         start -= 1;
     }
-    let mut end = text.len();
-    let mut chars = 0;
-    for (i, _) in text[start..].char_indices() {
-        if chars == width {
-            end = start + i;
-            break;
-        }
-        chars += 1;
-    }
+    let end = text[start..]
+        .char_indices()
+        .nth(width)
+        .map_or(text.len(), |(i, _)| start + i);
     let prefix = if start > 0 { "…" } else { "" };
     let suffix = if end < text.len() { "…" } else { "" };
     let shown = format!("{prefix}{}{suffix}", &text[start..end]);
@@ -295,6 +325,8 @@ impl Diagnostic for FindingDiagnostic {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.label.clone().map(|l| Box::new(std::iter::once(l)) as Box<dyn Iterator<Item = LabeledSpan>>)
+        self.label
+            .clone()
+            .map(|l| Box::new(std::iter::once(l)) as Box<dyn Iterator<Item = LabeledSpan>>)
     }
 }

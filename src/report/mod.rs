@@ -117,7 +117,9 @@ pub struct ChainSummary {
 impl ChainSummary {
     /// This chain's verdict.
     pub fn verdict(&self) -> Verdict {
-        let failed = [&self.integrity, &self.authenticity].iter().any(|s| **s == Status::Failed)
+        let failed = [&self.integrity, &self.authenticity]
+            .iter()
+            .any(|s| **s == Status::Failed)
             || self.findings.keys().any(|c| {
                 Code::ALL
                     .iter()
@@ -195,7 +197,11 @@ impl Report {
             .any(|(c, n)| *n > 0 && c.severity() == Severity::Error);
         if errors || self.chains.iter().any(|c| c.verdict() == Verdict::Failed) {
             Verdict::Failed
-        } else if self.chains.iter().any(|c| c.verdict() == Verdict::Inconclusive) {
+        } else if self
+            .chains
+            .iter()
+            .any(|c| c.verdict() == Verdict::Inconclusive)
+        {
             Verdict::Inconclusive
         } else {
             Verdict::Verified
@@ -236,10 +242,17 @@ impl Report {
         let records = self.records();
         let chains = self.chains.len();
         let plural = |n: u64, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-        let scope = format!("{} in {}", plural(records, "record"), plural(chains as u64, "chain"));
+        let scope = format!(
+            "{} in {}",
+            plural(records, "record"),
+            plural(chains as u64, "chain")
+        );
         match self.verdict() {
             Verdict::Failed => {
-                let first = self.findings.iter().find(|f| f.severity() == Severity::Error);
+                let first = self
+                    .findings
+                    .iter()
+                    .find(|f| f.severity() == Severity::Error);
                 match first {
                     Some(f) => format!(
                         "The evidence does not hold up: {scope} checked, first failure {} at {} ({}).",
@@ -251,19 +264,28 @@ impl Report {
                 }
             }
             verdict => {
-                let count = |pred: &dyn Fn(&ChainSummary) -> bool| self.chains.iter().filter(|c| pred(c)).count();
+                let count = |pred: &dyn Fn(&ChainSummary) -> bool| {
+                    self.chains.iter().filter(|c| pred(c)).count()
+                };
                 let unsigned = count(&|c| matches!(c.authenticity, Status::NotEstablished(_)));
                 let open = count(&|c| {
-                    matches!(c.head, Status::NotEstablished(_)) || matches!(c.tail, Status::NotEstablished(_))
+                    matches!(c.head, Status::NotEstablished(_))
+                        || matches!(c.tail, Status::NotEstablished(_))
                 });
                 let mut s = format!(
                     "{} {scope}: every hash and link recomputed and consistent",
-                    if verdict == Verdict::Verified { "Verified" } else { "Inconclusive for" }
+                    if verdict == Verdict::Verified {
+                        "Verified"
+                    } else {
+                        "Inconclusive for"
+                    }
                 );
                 if unsigned == 0 {
                     s.push_str(", every signature valid under the supplied keys");
                 } else {
-                    s.push_str(&format!(", but authenticity not established for {unsigned} of {chains}"));
+                    s.push_str(&format!(
+                        ", but authenticity not established for {unsigned} of {chains}"
+                    ));
                 }
                 if open == 0 {
                     s.push_str("; complete from genesis to close as far as the file can show.");

@@ -29,7 +29,10 @@ pub fn vectors() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("!!! conformance vectors not found at {}: SKIPPED (set AUDIT_VERIFY_VECTORS)", dir.display());
+        eprintln!(
+            "!!! conformance vectors not found at {}: SKIPPED (set AUDIT_VERIFY_VECTORS)",
+            dir.display()
+        );
         None
     }
 }
@@ -44,7 +47,12 @@ pub struct Run {
 impl Run {
     /// The JSON report.
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     /// `(code, line)` of every finding of severity error, in report order.
@@ -59,7 +67,12 @@ impl Run {
             .unwrap()
             .iter()
             .filter(|f| f["severity"] == severity)
-            .map(|f| (f["code"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap_or(0)))
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap_or(0),
+                )
+            })
             .collect()
     }
 
@@ -69,7 +82,12 @@ impl Run {
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| (f["code"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap_or(0)))
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap_or(0),
+                )
+            })
             .collect()
     }
 
@@ -81,7 +99,11 @@ impl Run {
     /// No panic happened.
     pub fn assert_no_panic(&self) {
         assert_ne!(self.code, 101, "the binary panicked:\n{}", self.stderr);
-        assert!(!self.stderr.contains("panicked at"), "panic message on stderr:\n{}", self.stderr);
+        assert!(
+            !self.stderr.contains("panicked at"),
+            "panic message on stderr:\n{}",
+            self.stderr
+        );
     }
 }
 
@@ -108,7 +130,12 @@ where
 
 /// Runs `verify --format json` on a file with key files from `testdata/keys`.
 pub fn verify_json(file: &Path, keys: &[&str], extra: &[&str]) -> Run {
-    let mut args: Vec<String> = vec!["verify".into(), file.display().to_string(), "--format".into(), "json".into()];
+    let mut args: Vec<String> = vec![
+        "verify".into(),
+        file.display().to_string(),
+        "--format".into(),
+        "json".into(),
+    ];
     for k in keys {
         args.push("--keys".into());
         args.push(testdata(&format!("keys/{k}")).display().to_string());
@@ -128,7 +155,11 @@ impl Export {
     pub fn load(rel: &str) -> Export {
         let text = std::fs::read_to_string(testdata(rel)).unwrap();
         Export {
-            records: text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect(),
+            records: text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect(),
         }
     }
 
@@ -163,7 +194,11 @@ impl Export {
     pub fn fix_session_hash(&mut self, session: &Value) {
         let mut acc = Sha256::new();
         let mut count = 0u64;
-        for r in self.records.iter_mut().filter(|r| r["session_id"] == *session) {
+        for r in self
+            .records
+            .iter_mut()
+            .filter(|r| r["session_id"] == *session)
+        {
             count += 1;
             if let Some(h) = r["prev_hash"].as_str() {
                 acc.update(hex::decode(h).unwrap());
