@@ -20,13 +20,19 @@ use crate::profile::aat;
 use crate::report::{InputSummary, KeySummary, Report};
 use crate::sig::SigContext;
 
-/// Lines per batch handed to the workers.
+/// Most lines per batch handed to the workers.
 const BATCH_LINES: usize = 2048;
+/// A batch ends early once its lines hold this many bytes (large signed records).
+const BATCH_BYTES: usize = 2 * 1024 * 1024;
 
 /// Progress observer; the binary shows a bar, tests pass [`NoProgress`].
 pub trait Progress: Sync {
     /// Called after each batch with the bytes read so far in the current input.
     fn advance(&self, input: &str, bytes: u64);
+
+    /// Called after each batch, before [`Progress::advance`], with the records read so far in
+    /// the current input.
+    fn records(&self, _input: &str, _records: u64) {}
 }
 
 /// A progress observer that does nothing.
@@ -72,91 +78,54 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
     let mut first_failure: Option<(usize, u64, String)> = None;
 
     for (index, source) in config.inputs.iter().enumerate() {
-        let mut reader = ingest::open(source)?;
-        let mut summary = InputSummary {
-            file: source.name.clone(),
-            ..InputSummary::default()
-        };
-        let mut crlf_noted = false;
+        let mut reader = BatchReader::open(index, source)?;
+        let mut current = reader.next_batch()?;
+        if !detected {
+            detected = detect(&current.lines, source, &mut first_failure)?;
+        }
+        // Two stages overlap: the workers prepare batch k while one of them feeds batch k-1 to
+        // the order-dependent checks and then reads batch k+1. Batches stay in file order.
+        let mut ready: Option<(Vec<Finding>, Vec<aat::Prepared>)> = None;
         loop {
-            let mut batch: Vec<(Location, Vec<u8>)> = Vec::with_capacity(BATCH_LINES);
-            let mut eof = true;
-            for line in reader.by_ref() {
-                let line = line.map_err(|e| IngestError::Io {
-                    name: source.name.clone(),
-                    source: e,
-                })?;
-                match line {
-                    Line::Text {
-                        number,
-                        mut bytes,
-                        crlf,
-                    } => {
-                        summary.lines = number;
-                        if number == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
-                            bytes.drain(..3);
-                            sink.push(
-                                Finding::new(Code::InputBom, "the file starts with a UTF-8 BOM")
-                                    .at(loc(index, number, 0)),
-                            );
+            let lines = std::mem::take(&mut current.lines);
+            let eof = current.eof;
+            let (prepared, next) = pool.install(|| {
+                rayon::join(
+                    || {
+                        lines
+                            .into_par_iter()
+                            .map(|(at, bytes)| aat::prepare(at, bytes, &ctx))
+                            .collect::<Vec<_>>()
+                    },
+                    || -> Result<Option<Batch>, Error> {
+                        if let Some((notes, records)) = ready.take() {
+                            feed(&mut chains, &mut sink, notes, records);
                         }
-                        if crlf && !crlf_noted {
-                            crlf_noted = true;
-                            sink.push(Finding::new(Code::InputCrlf, "lines end in CR LF").at(loc(
-                                index,
-                                number,
-                                summary.records,
-                            )));
+                        if eof {
+                            return Ok(None);
                         }
-                        batch.push((loc(index, number, summary.records), bytes));
-                        summary.records += 1;
-                    }
-                    Line::Blank { number } => {
-                        summary.lines = number;
-                        sink.push(Finding::new(Code::InputBlankLine, "blank line").at(loc(
-                            index,
-                            number,
-                            summary.records,
-                        )));
-                    }
-                    Line::TooLong { number, len } => {
-                        summary.lines = number;
-                        sink.push(
-                            Finding::new(
-                                Code::InputLineTooLong,
-                                format!(
-                                    "line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"
-                                ),
-                            )
-                            .at(loc(index, number, summary.records)),
-                        );
-                        summary.records += 1;
-                    }
-                }
-                if batch.len() == BATCH_LINES {
-                    eof = false;
-                    break;
-                }
-            }
-            if !detected {
-                detected = detect(&batch, source, &mut first_failure)?;
-            }
-            let prepared: Vec<aat::Prepared> = pool.install(|| {
-                batch
-                    .into_par_iter()
-                    .map(|(at, bytes)| aat::prepare(at, bytes, &ctx))
-                    .collect()
+                        let next = reader.next_batch()?;
+                        if !detected {
+                            detected = detect(&next.lines, source, &mut first_failure)?;
+                        }
+                        progress.records(&source.name, reader.summary.records);
+                        progress.advance(&source.name, reader.summary.bytes);
+                        Ok(Some(next))
+                    },
+                )
             });
-            for p in prepared {
-                chains.observe(p, &mut sink);
-            }
-            summary.bytes = reader.bytes_read();
-            progress.advance(&source.name, summary.bytes);
-            if eof {
-                break;
+            ready = Some((std::mem::take(&mut current.notes), prepared));
+            match next? {
+                Some(next) => current = next,
+                None => break,
             }
         }
-        inputs.push(summary);
+        if let Some((notes, records)) = ready.take() {
+            feed(&mut chains, &mut sink, notes, records);
+        }
+        progress.records(&source.name, reader.summary.records);
+        progress.advance(&source.name, reader.summary.bytes);
+        inputs.push(reader.summary);
     }
 
     let total_records: u64 = inputs.iter().map(|i| i.records).sum();
@@ -197,6 +166,129 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         findings,
         counts: sink.counts,
     })
+}
+
+/// Feeds one prepared batch to the order-dependent checks: first the findings about its lines
+/// (BOM, CR LF, blank and over-long lines), then its records, as a sequential reader would.
+fn feed(
+    chains: &mut Chains,
+    sink: &mut FindingSink,
+    notes: Vec<Finding>,
+    records: Vec<aat::Prepared>,
+) {
+    for f in notes {
+        sink.push(f);
+    }
+    for p in records {
+        chains.observe(p, sink);
+    }
+}
+
+/// One batch of record lines and the findings about the input met while reading them.
+struct Batch {
+    lines: Vec<(Location, Vec<u8>)>,
+    notes: Vec<Finding>,
+    /// The input ends with this batch.
+    eof: bool,
+}
+
+/// Reads one input in batches of at most [`BATCH_LINES`] lines or about [`BATCH_BYTES`] bytes.
+struct BatchReader<'a> {
+    index: usize,
+    source: &'a ingest::Source,
+    lines: ingest::LineReader<std::io::BufReader<std::fs::File>>,
+    summary: InputSummary,
+    crlf_noted: bool,
+}
+
+impl<'a> BatchReader<'a> {
+    fn open(index: usize, source: &'a ingest::Source) -> Result<Self, Error> {
+        Ok(BatchReader {
+            index,
+            source,
+            lines: ingest::open(source)?,
+            summary: InputSummary {
+                file: source.name.clone(),
+                ..InputSummary::default()
+            },
+            crlf_noted: false,
+        })
+    }
+
+    fn next_batch(&mut self) -> Result<Batch, Error> {
+        let index = self.index;
+        let summary = &mut self.summary;
+        let mut batch = Batch {
+            lines: Vec::with_capacity(BATCH_LINES),
+            notes: Vec::new(),
+            eof: true,
+        };
+        let mut bytes = 0;
+        for line in self.lines.by_ref() {
+            let line = line.map_err(|e| IngestError::Io {
+                name: self.source.name.clone(),
+                source: e,
+            })?;
+            match line {
+                Line::Text {
+                    number,
+                    bytes: mut text,
+                    crlf,
+                } => {
+                    summary.lines = number;
+                    if number == 1 && text.starts_with(b"\xEF\xBB\xBF") {
+                        text.drain(..3);
+                        batch.notes.push(
+                            Finding::new(Code::InputBom, "the file starts with a UTF-8 BOM")
+                                .at(loc(index, number, 0)),
+                        );
+                    }
+                    if crlf && !self.crlf_noted {
+                        self.crlf_noted = true;
+                        batch.notes.push(
+                            Finding::new(Code::InputCrlf, "lines end in CR LF").at(loc(
+                                index,
+                                number,
+                                summary.records,
+                            )),
+                        );
+                    }
+                    bytes += text.len();
+                    batch
+                        .lines
+                        .push((loc(index, number, summary.records), text));
+                    summary.records += 1;
+                }
+                Line::Blank { number } => {
+                    summary.lines = number;
+                    batch
+                        .notes
+                        .push(Finding::new(Code::InputBlankLine, "blank line").at(loc(
+                            index,
+                            number,
+                            summary.records,
+                        )));
+                }
+                Line::TooLong { number, len } => {
+                    summary.lines = number;
+                    batch.notes.push(
+                        Finding::new(
+                            Code::InputLineTooLong,
+                            format!("line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"),
+                        )
+                        .at(loc(index, number, summary.records)),
+                    );
+                    summary.records += 1;
+                }
+            }
+            if batch.lines.len() == BATCH_LINES || bytes >= BATCH_BYTES {
+                batch.eof = false;
+                break;
+            }
+        }
+        summary.bytes = self.lines.bytes_read();
+        Ok(batch)
+    }
 }
 
 fn loc(source: usize, line: u64, record: u64) -> Location {
