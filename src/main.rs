@@ -2,6 +2,8 @@
 //! print the report and map the verdict to the exit code (0 verified, 1 failed, 2 error,
 //! 3 inconclusive).
 
+mod progress;
+
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -9,7 +11,7 @@ use audit_verify::cli::{Cli, Color, Command, Format, ProviderName, VerifyArgs};
 use audit_verify::config::{OutputFormat, VerifyConfig};
 use audit_verify::report::human::{HumanStyle, render_human};
 use audit_verify::report::json::render_json;
-use audit_verify::verify::{NoProgress, verify};
+use audit_verify::verify::{NoProgress, Progress, verify};
 use clap::{CommandFactory, Parser};
 
 fn main() -> ExitCode {
@@ -77,7 +79,17 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     }))
     .ok();
 
-    let report = match verify(&config, &NoProgress) {
+    let bar = (!args.quiet && !args.no_progress && io::stderr().is_terminal())
+        .then(|| progress::Bar::new(&config.inputs));
+    let observer: &dyn Progress = match &bar {
+        Some(bar) => bar,
+        None => &NoProgress,
+    };
+    let result = verify(&config, observer);
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
+    let report = match result {
         Ok(r) => r,
         Err(e) => return fail(e.into()),
     };
