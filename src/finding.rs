@@ -209,6 +209,9 @@ codes! {
     KeyKidNotDerived => "key.kid_not_derived", Warning, Authenticity,
         "kid matched only as declared in the key file",
         "signer_kid is not the thumbprint of the key under any recognised rule; the key binding rests on the key file's own label";
+    KeyNote => "key.note", Info, Authenticity,
+        "note about a supplied key",
+        "a key file entry was skipped or is unusual (for example a kid that is not the key's thumbprint); check the key files you supplied";
     AatSelfRecorded => "aat.self_recorded", Info, Authenticity,
         "self-recorded session",
         "the genesis declares recording_mode self: the agent signs its own audit trail, no independent recorder vouches for it";
@@ -381,9 +384,10 @@ mod tests {
             let (ns, name) = code.as_str().split_once('.').unwrap();
             assert!(!ns.is_empty() && !name.is_empty());
             assert!(
-                code.as_str()
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
+                code.as_str().bytes().all(|b| b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'.'
+                    || b == b'_')
             );
             assert!(!code.help().is_empty() && !code.title().ends_with('.'));
         }

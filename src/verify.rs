@@ -67,6 +67,9 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
     };
     let mut chains = Chains::new(policy);
     let mut sink = FindingSink::new(config.max_stored_per_code);
+    for note in ring.warnings() {
+        sink.push(Finding::new(Code::KeyNote, note.clone()));
+    }
     let mut inputs = Vec::new();
     let mut detected = config.profile.is_some();
     let mut first_failure: Option<(usize, u64, String)> = None;

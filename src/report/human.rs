@@ -10,11 +10,12 @@ use std::ops::Range;
 
 use comfy_table::{ContentArrangement, Table, presets};
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
 use super::{Report, Status, Verdict};
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::{Code, Finding, Location, Severity};
 
 /// How the human report looks.
 #[derive(Debug, Clone, Copy)]
@@ -130,12 +131,25 @@ fn table(report: &Report, style: HumanStyle) -> String {
             format!("chain {}", c.id),
             format!("verdict: {}", c.verdict().as_str()),
         ]);
-        let records = format!(
-            "{} ({} to {})",
-            c.records,
-            report.place(Some(&c.first)),
-            report.place(Some(&c.last))
-        );
+        let records = if c.first.source == c.last.source {
+            format!(
+                "{} (lines {} to {} of {})",
+                c.records,
+                c.first.line,
+                c.last.line,
+                report
+                    .inputs
+                    .get(c.first.source)
+                    .map_or("?", |i| i.file.as_str())
+            )
+        } else {
+            format!(
+                "{} ({} to {})",
+                c.records,
+                report.place(Some(&c.first)),
+                report.place(Some(&c.last))
+            )
+        };
         t.add_row(vec!["records".to_string(), records]);
         if let (Some(a), Some(b)) = (c.first_seq, c.last_seq) {
             t.add_row(vec!["sequence".to_string(), format!("{a} to {b}")]);
@@ -221,7 +235,7 @@ struct FindingDiagnostic {
     code: &'static str,
     severity: miette::Severity,
     help: String,
-    source: Option<NamedSource<String>>,
+    source: Option<LineSource>,
     label: Option<LabeledSpan>,
 }
 
@@ -241,9 +255,28 @@ impl FindingDiagnostic {
                     Some(field) => field.clone(),
                     None => "here".into(),
                 };
-                let (shown, span) = cut_around(&q.text, q.span.clone(), quote_width);
+                let (shown, span, column0) = cut_around(&q.text, q.span.clone(), quote_width);
                 let label = LabeledSpan::new(Some(text), span.start, span.len());
-                (Some(NamedSource::new(place.clone(), shown)), Some(label))
+                let source = LineSource {
+                    name: report
+                        .place(
+                            f.at.as_ref()
+                                .map(|a| Location {
+                                    line: 0,
+                                    ..a.clone()
+                                })
+                                .as_ref(),
+                        )
+                        .trim_end_matches(":0")
+                        .to_string(),
+                    text: shown,
+                    line0: f
+                        .at
+                        .as_ref()
+                        .map_or(0, |a| a.line.saturating_sub(1) as usize),
+                    column0,
+                };
+                (Some(source), Some(label))
             }
             None => (None, None),
         };
@@ -268,11 +301,47 @@ impl FindingDiagnostic {
     }
 }
 
+/// One quoted line shown at its real line and column in the input.
+struct LineSource {
+    name: String,
+    text: String,
+    /// 0-based line of the quote in the input.
+    line0: usize,
+    /// Characters of the line cut away before the quote (less the `…` marker).
+    column0: usize,
+}
+
+impl SourceCode for LineSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.line0,
+            inner.column() + self.column0,
+            inner.line_count(),
+        )))
+    }
+}
+
 /// Cuts a quoted line to about `width` characters around `span`, marking cuts with `…`.
-fn cut_around(text: &str, span: Option<Range<usize>>, width: usize) -> (String, Range<usize>) {
+/// Returns the text, the span within it, and the number of characters cut before it.
+fn cut_around(
+    text: &str,
+    span: Option<Range<usize>>,
+    width: usize,
+) -> (String, Range<usize>, usize) {
     let span = span.unwrap_or(0..0);
     if text.chars().count() <= width {
-        return (text.to_string(), span);
+        return (text.to_string(), span, 0);
     }
     // Work in bytes on char boundaries; the quote is already free of control characters.
     let label_len = (span.end - span.start).min(width / 2);
@@ -290,7 +359,11 @@ fn cut_around(text: &str, span: Option<Range<usize>>, width: usize) -> (String, 
     let shown = format!("{prefix}{}{suffix}", &text[start..end]);
     let a = span.start.clamp(start, end) - start + prefix.len();
     let b = span.end.min(span.start + label_len).clamp(start, end) - start + prefix.len();
-    (shown, a..b)
+    let column0 = text[..start]
+        .chars()
+        .count()
+        .saturating_sub(usize::from(start > 0));
+    (shown, a..b, column0)
 }
 
 impl fmt::Debug for FindingDiagnostic {
