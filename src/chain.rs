@@ -6,7 +6,7 @@
 //! sessions, never with the number of records. Each failed check reports at the first record that
 //! is provably wrong and then re-synchronises on it, so one edit gives one finding, not a cascade.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use sha2::{Digest as _, Sha256};
 
@@ -105,6 +105,8 @@ struct ChainState {
     signers: BTreeSet<String>,
     pending_unsigned: Vec<Finding>,
     self_recorded: bool,
+    link_unverifiable: bool,
+    last_verified: bool,
 }
 
 /// The AAT chain checks.
@@ -113,6 +115,8 @@ pub struct Chains {
     chains: HashMap<String, ChainState>,
     /// The line of the last record that could not be read, per source.
     last_unreadable: Option<Location>,
+    /// Sources whose container cannot carry every hashed member.
+    lossy: HashSet<usize>,
 }
 
 impl Chains {
@@ -122,7 +126,14 @@ impl Chains {
             policy,
             chains: HashMap::new(),
             last_unreadable: None,
+            lossy: HashSet::new(),
         }
+    }
+
+    /// Marks a source as lossy: hash links into its records are not established when they do
+    /// not match, rather than failed.
+    pub fn set_lossy(&mut self, source: usize) {
+        self.lossy.insert(source);
     }
 
     /// Feeds one prepared record, in file order.
@@ -144,7 +155,16 @@ impl Chains {
         if is_new {
             check_head(state, &p, facts, &mut out);
         } else {
-            check_link(state, &p, facts, self.last_unreadable.as_ref(), &mut out);
+            let lossy =
+                self.lossy.contains(&p.at.source) || self.lossy.contains(&state.last.source);
+            check_link(
+                state,
+                &p,
+                facts,
+                self.last_unreadable.as_ref(),
+                lossy,
+                &mut out,
+            );
             check_seq(state, &p, facts, &mut out);
         }
         check_time(state, &p, facts, &mut out);
@@ -238,6 +258,8 @@ impl ChainState {
             signers: BTreeSet::new(),
             pending_unsigned: Vec::new(),
             self_recorded: false,
+            link_unverifiable: false,
+            last_verified: false,
         }
     }
 }
@@ -295,6 +317,7 @@ fn check_link(
     p: &Prepared,
     facts: &Facts,
     unreadable: Option<&Location>,
+    lossy: bool,
     out: &mut Vec<Finding>,
 ) {
     if s.closed.is_some() {
@@ -345,6 +368,22 @@ fn check_link(
                 )
                 .related(s.last.clone()),
             ),
+            // A lossy container rebuilds records from its fields; a record whose signature verified
+            // was rebuilt exactly (the signature covers every member but the signatures and batch),
+            // so only links from unverified records are softened.
+            Some(_) if lossy && !s.last_verified && s.link_unverifiable => {}
+            Some(expected) if lossy && !s.last_verified => {
+                s.link_unverifiable = true;
+                out.push(
+                    p.finding(
+                        Code::ChainLinkUnverifiable,
+                        "prev_hash does not match the previous record as rebuilt from the container's fields; later such links in this chain are not reported",
+                        Some("prev_hash"),
+                    )
+                    .expected_found(hex::encode(expected), hex::encode(found))
+                    .related(s.last.clone()),
+                );
+            }
             Some(expected) => out.push(
                 p.finding(
                     Code::ChainLinkMismatch,
@@ -499,6 +538,7 @@ fn check_signature(
 
 fn advance(s: &mut ChainState, p: &Prepared, facts: &Facts) {
     s.records += 1;
+    s.last_verified = matches!(facts.sig, SigOutcome::Verified { .. });
     s.last = p.at.clone();
     s.last_hash = facts.hash;
     if facts.record_id.is_some() {
@@ -592,6 +632,10 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
         Status::Failed
     } else if counts.contains_key(&Code::CanonUnsupported) {
         Status::NotEstablished("some records could not be canonicalized".into())
+    } else if s.link_unverifiable {
+        Status::NotEstablished(
+            "prev_hash links cannot be recomputed from the container's fields".into(),
+        )
     } else {
         Status::Established("every hash and link recomputed".into())
     };

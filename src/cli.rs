@@ -83,6 +83,19 @@ pub enum Color {
     Never,
 }
 
+/// Containers, as typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    /// JSON Lines.
+    Jsonl,
+    /// A JSON array or bundle object.
+    Json,
+    /// Syslog (RFC 5424, RFC 6587, RFC 3164).
+    Syslog,
+    /// CSV with a header row.
+    Csv,
+}
+
 /// Crypto providers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProviderName {
@@ -95,7 +108,10 @@ pub enum ProviderName {
 /// Arguments of `verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Export files to verify (JSON Lines), in order; chains may continue across files.
+    /// Exports to verify: files, directories (their files in name order) or - for stdin.
+    ///
+    /// Inputs are read in order as parts of one export, so a chain may continue from one file
+    /// into the next. Gzip is decompressed transparently.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
@@ -106,6 +122,15 @@ pub struct VerifyArgs {
     /// Keys embedded in records are never trusted.
     #[arg(long = "keys", value_name = "PATH")]
     pub keys: Vec<PathBuf>,
+
+    /// Container format; default: detected from the content.
+    ///
+    /// jsonl: one record per line. json: an array of records or an object with a "records" array.
+    /// syslog: RFC 5424 (one message per line or RFC 6587 octet counting; the record in MSG or in
+    /// a record= structured-data parameter), RFC 3164 with a warning. csv: header row, AAT §10.3
+    /// columns. Gzip is decompressed transparently in every case.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormatArg>,
 
     /// Input profile (dialect); default: detected from the records.
     ///

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::ingest::Source;
+use crate::ingest::{InputFormat, Source};
 use crate::report::human::HumanStyle;
 
 /// Report formats.
@@ -22,6 +22,8 @@ pub struct VerifyConfig {
     pub inputs: Vec<Source>,
     /// Key files and directories.
     pub keys: Vec<PathBuf>,
+    /// Forced container (default: detected from the content).
+    pub input_format: Option<InputFormat>,
     /// Forced profile name.
     pub profile: Option<String>,
     /// Unsigned records are failures.
@@ -44,6 +46,7 @@ impl VerifyConfig {
         VerifyConfig {
             inputs: inputs.iter().map(|p| Source::from_path(p)).collect(),
             keys,
+            input_format: None,
             profile: None,
             require_signatures: false,
             require_complete: false,

@@ -83,6 +83,15 @@ codes! {
     InputCrlf => "input.crlf", Info, Input,
         "CRLF line endings",
         "lines end in CR LF; the CR is removed before parsing and hashes are unaffected";
+    ContainerMalformed => "container.malformed", Error, Input,
+        "the container cannot deliver a record here",
+        "a syslog frame, CSV row or JSON array element is broken (truncated, merged, wrong octet count, unbalanced quote): data was damaged or cut";
+    ContainerLossy => "container.lossy", Warning, Integrity,
+        "the container cannot carry everything the hashes cover",
+        "the records are rebuilt from the container's fields only (e.g. CSV columns); links and signatures that cover other members cannot be recomputed, so what they protect is reported as not established, not as tampered";
+    SyslogLegacy => "syslog.legacy", Warning, Input,
+        "RFC 3164 syslog lines",
+        "legacy syslog has no structured header; the JSON object in each message was taken as the record. Prefer RFC 5424 exports";
     RecordMalformed => "record.malformed", Error, Input,
         "record line is not valid JSON",
         "the line cannot be read as a record: it was corrupted, truncated or edited by hand";
@@ -113,6 +122,9 @@ codes! {
     ChainLinkMismatch => "chain.link_mismatch", Error, Integrity,
         "prev_hash does not match the previous record",
         "the previous record of this chain was altered, or a record between them was removed, inserted or moved";
+    ChainLinkUnverifiable => "chain.link_unverifiable", Warning, Integrity,
+        "prev_hash cannot be recomputed from this container",
+        "the container did not carry every member of the previous record (e.g. its signature), so its hash cannot be recomputed; the link is not established, which is not evidence of tampering";
     ChainParentMismatch => "chain.parent_mismatch", Error, Integrity,
         "parent_record_id does not name the previous record",
         "a record was removed, inserted or moved, or the link was edited";
@@ -261,6 +273,8 @@ pub struct Finding {
     pub related: Option<Location>,
     /// The offending line.
     pub quote: Option<Quote>,
+    /// Where the container says the record came from (e.g. a syslog header).
+    pub context: Option<String>,
 }
 
 impl Finding {
@@ -276,6 +290,7 @@ impl Finding {
             found: None,
             related: None,
             quote: None,
+            context: None,
         }
     }
 

@@ -5,8 +5,9 @@
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use audit_verify::cli::{Cli, Color, Command, Format, ProviderName, VerifyArgs};
+use audit_verify::cli::{Cli, Color, Command, Format, InputFormatArg, ProviderName, VerifyArgs};
 use audit_verify::config::{OutputFormat, VerifyConfig};
+use audit_verify::ingest::InputFormat;
 use audit_verify::report::human::{HumanStyle, render_human};
 use audit_verify::report::json::render_json;
 use audit_verify::verify::{NoProgress, verify};
@@ -51,6 +52,12 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     let width = terminal_width().unwrap_or(100);
     let mut config = VerifyConfig::new(args.inputs, args.keys);
     config.profile = args.profile;
+    config.input_format = args.input_format.map(|f| match f {
+        InputFormatArg::Jsonl => InputFormat::Jsonl,
+        InputFormatArg::Json => InputFormat::Json,
+        InputFormatArg::Syslog => InputFormat::Syslog,
+        InputFormatArg::Csv => InputFormat::Csv,
+    });
     config.require_signatures = args.require_signatures;
     config.require_complete = args.require_complete;
     config.jobs = args.jobs;

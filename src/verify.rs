@@ -13,15 +13,15 @@ use crate::canon::json::{self, Limits};
 use crate::chain::{Chains, FindingSink, Policy};
 use crate::config::VerifyConfig;
 use crate::error::Error;
-use crate::finding::{Code, Finding, Location};
-use crate::ingest::{self, IngestError, Line, MAX_LINE_BYTES};
+use crate::finding::{Code, Finding, Location, QUOTE_LIMIT, make_quote};
+use crate::ingest::{self, IngestError, MAX_LINE_BYTES, Unit};
 use crate::keys::KeyRing;
 use crate::profile::aat;
 use crate::report::{InputSummary, KeySummary, Report};
 use crate::sig::SigContext;
 
-/// Lines per batch handed to the workers.
-const BATCH_LINES: usize = 2048;
+/// Units per batch handed to the workers.
+const BATCH_UNITS: usize = 2048;
 
 /// Progress observer; the binary shows a bar, tests pass [`NoProgress`].
 pub trait Progress: Sync {
@@ -74,69 +74,91 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
     let mut detected = config.profile.is_some();
     let mut first_failure: Option<(usize, u64, String)> = None;
 
-    for (index, source) in config.inputs.iter().enumerate() {
-        let mut reader = ingest::open(source)?;
+    let sources = ingest::expand(&config.inputs)?;
+    for (index, source) in sources.iter().enumerate() {
+        let opened = ingest::open(source, config.input_format)?;
+        let mut units = opened.units;
         let mut summary = InputSummary {
             file: source.name.clone(),
+            format: opened.format.as_str().into(),
+            gzip: opened.gzip,
             ..InputSummary::default()
         };
-        let mut crlf_noted = false;
+        if let Some(what) = opened.lossy {
+            chains.set_lossy(index);
+            sink.push(Finding::new(Code::ContainerLossy, what).at(loc(index, 1, 0)));
+        }
         loop {
-            let mut batch: Vec<(Location, Vec<u8>)> = Vec::with_capacity(BATCH_LINES);
+            let mut batch: Vec<(Location, Vec<u8>, Option<String>)> =
+                Vec::with_capacity(BATCH_UNITS);
+            let mut holes: Vec<aat::Prepared> = Vec::new();
             let mut eof = true;
-            for line in reader.by_ref() {
-                let line = line.map_err(|e| IngestError::Io {
+            for unit in units.by_ref() {
+                let unit = unit.map_err(|e| IngestError::Io {
                     name: source.name.clone(),
                     source: e,
                 })?;
-                match line {
-                    Line::Text {
-                        number,
-                        mut bytes,
-                        crlf,
+                match unit {
+                    Unit::Record {
+                        line,
+                        bytes,
+                        context,
                     } => {
-                        summary.lines = number;
-                        if number == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
-                            bytes.drain(..3);
-                            sink.push(
-                                Finding::new(Code::InputBom, "the file starts with a UTF-8 BOM")
-                                    .at(loc(index, number, 0)),
-                            );
-                        }
-                        if crlf && !crlf_noted {
-                            crlf_noted = true;
-                            sink.push(Finding::new(Code::InputCrlf, "lines end in CR LF").at(loc(
-                                index,
-                                number,
-                                summary.records,
-                            )));
-                        }
-                        batch.push((loc(index, number, summary.records), bytes));
+                        summary.lines = summary.lines.max(line);
+                        batch.push((loc(index, line, summary.records), bytes, context));
                         summary.records += 1;
                     }
-                    Line::Blank { number } => {
-                        summary.lines = number;
+                    Unit::Blank { line } => {
+                        summary.lines = summary.lines.max(line);
                         sink.push(Finding::new(Code::InputBlankLine, "blank line").at(loc(
                             index,
-                            number,
+                            line,
                             summary.records,
                         )));
                     }
-                    Line::TooLong { number, len } => {
-                        summary.lines = number;
+                    Unit::TooLong { line, len } => {
+                        summary.lines = summary.lines.max(line);
                         sink.push(
                             Finding::new(
                                 Code::InputLineTooLong,
                                 format!(
-                                    "line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"
+                                    "a unit of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"
                                 ),
                             )
-                            .at(loc(index, number, summary.records)),
+                            .at(loc(index, line, summary.records)),
                         );
                         summary.records += 1;
                     }
+                    Unit::Problem {
+                        line,
+                        code,
+                        message,
+                        text,
+                    } => {
+                        summary.lines = summary.lines.max(line);
+                        let at = loc(index, line, summary.records);
+                        let quote =
+                            (!text.is_empty()).then(|| make_quote(&text, None, QUOTE_LIMIT));
+                        let mut f = Finding::new(code, message).at(at.clone());
+                        f.quote = quote;
+                        // The hole must reach the chain checks in order with the records around it.
+                        holes.push(aat::Prepared::unreadable(at, f));
+                        batch.push((loc(index, line, u64::MAX), Vec::new(), None));
+                        summary.records += 1;
+                    }
+                    Unit::Note {
+                        line,
+                        code,
+                        message,
+                    } => {
+                        sink.push(Finding::new(code, message).at(loc(
+                            index,
+                            line,
+                            summary.records,
+                        )));
+                    }
                 }
-                if batch.len() == BATCH_LINES {
+                if batch.len() == BATCH_UNITS {
                     eof = false;
                     break;
                 }
@@ -144,16 +166,22 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             if !detected {
                 detected = detect(&batch, source, &mut first_failure)?;
             }
-            let prepared: Vec<aat::Prepared> = pool.install(|| {
+            let prepared: Vec<Option<aat::Prepared>> = pool.install(|| {
                 batch
                     .into_par_iter()
-                    .map(|(at, bytes)| aat::prepare(at, bytes, &ctx))
+                    .map(|(at, bytes, context)| {
+                        (at.record != u64::MAX).then(|| aat::prepare(at, bytes, context, &ctx))
+                    })
                     .collect()
             });
-            for p in prepared {
+            let mut holes = holes.into_iter();
+            for p in prepared
+                .into_iter()
+                .filter_map(|p| p.or_else(|| holes.next()))
+            {
                 chains.observe(p, &mut sink);
             }
-            summary.bytes = reader.bytes_read();
+            summary.bytes = units.bytes_read();
             progress.advance(&source.name, summary.bytes);
             if eof {
                 break;
@@ -174,6 +202,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
     if total_records == 0 {
         return Err(Error::NoRecords { name: names() });
     }
+
     if !detected {
         let (src, line, detail) = first_failure.unwrap_or((0, 1, "no JSON value".into()));
         return Err(Error::NotAnExport {
@@ -213,11 +242,11 @@ fn loc(source: usize, line: u64, record: u64) -> Location {
 /// Decides from the first parseable line whether the input is an AAT export. Returns `Ok(false)`
 /// while no line parsed yet.
 fn detect(
-    batch: &[(Location, Vec<u8>)],
+    batch: &[(Location, Vec<u8>, Option<String>)],
     source: &ingest::Source,
     first_failure: &mut Option<(usize, u64, String)>,
 ) -> Result<bool, Error> {
-    for (at, bytes) in batch {
+    for (at, bytes, _) in batch.iter().filter(|(at, ..)| at.record != u64::MAX) {
         match json::parse(bytes, &Limits::default()) {
             Ok(value) => {
                 if aat::looks_like_aat(&value) {

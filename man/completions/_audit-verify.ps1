@@ -22,6 +22,7 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
     $completions = @(switch ($command) {
         'audit-verify' {
             [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Container format; default: detected from the content')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Input profile (dialect); default: detected from the records')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')
@@ -46,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
         }
         'audit-verify;verify' {
             [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Container format; default: detected from the content')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Input profile (dialect); default: detected from the records')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')

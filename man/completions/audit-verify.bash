@@ -41,7 +41,7 @@ _audit__verify() {
 
     case "${cmd}" in
         audit__verify)
-            opts="-o -j -q -h -V --keys --profile --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --color --help --version verify completions help"
+            opts="-o -j -q -h -V --keys --input-format --profile --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --color --help --version verify completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -49,6 +49,10 @@ _audit__verify() {
             case "${prev}" in
                 --keys)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input-format)
+                    COMPREPLY=($(compgen -W "jsonl json syslog csv" -- "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -165,7 +169,7 @@ _audit__verify() {
             return 0
             ;;
         audit__subcmd__verify__subcmd__verify)
-            opts="-o -j -q -h --keys --profile --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --color --help"
+            opts="-o -j -q -h --keys --input-format --profile --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,6 +177,10 @@ _audit__verify() {
             case "${prev}" in
                 --keys)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input-format)
+                    COMPREPLY=($(compgen -W "jsonl json syslog csv" -- "${cur}"))
                     return 0
                     ;;
                 --profile)

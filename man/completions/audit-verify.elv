@@ -19,6 +19,7 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
     var completions = [
         &'audit-verify'= {
             cand --keys 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them'
+            cand --input-format 'Container format; default: detected from the content'
             cand --profile 'Input profile (dialect); default: detected from the records'
             cand --format 'Report format'
             cand -o 'Write the report to FILE instead of stdout'
@@ -42,6 +43,7 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
         }
         &'audit-verify;verify'= {
             cand --keys 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them'
+            cand --input-format 'Container format; default: detected from the content'
             cand --profile 'Input profile (dialect); default: detected from the records'
             cand --format 'Report format'
             cand -o 'Write the report to FILE instead of stdout'

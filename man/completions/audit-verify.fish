@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_audit_verify_global_optspecs
-    string join \n keys= profile= require-signatures require-complete format= o/output= j/jobs= crypto= max-findings= q/quiet color= h/help V/version
+    string join \n keys= input-format= profile= require-signatures require-complete format= o/output= j/jobs= crypto= max-findings= q/quiet color= h/help V/version
 end
 
 function __fish_audit_verify_needs_command
@@ -25,6 +25,10 @@ function __fish_audit_verify_using_subcommand
 end
 
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l keys -d 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them' -r -F
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -l input-format -d 'Container format; default: detected from the content' -r -f -a "jsonl\t'JSON Lines'
+json\t'A JSON array or bundle object'
+syslog\t'Syslog (RFC 5424, RFC 6587, RFC 3164)'
+csv\t'CSV with a header row'"
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l profile -d 'Input profile (dialect); default: detected from the records' -r
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l format -d 'Report format' -r -f -a "human\t'Verdict, a table per chain and each finding quoting its line'
 json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
@@ -45,6 +49,10 @@ complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "verify" -d '
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "completions" -d 'Print shell completions to stdout'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l keys -d 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them' -r -F
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l input-format -d 'Container format; default: detected from the content' -r -f -a "jsonl\t'JSON Lines'
+json\t'A JSON array or bundle object'
+syslog\t'Syslog (RFC 5424, RFC 6587, RFC 3164)'
+csv\t'CSV with a header row'"
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l profile -d 'Input profile (dialect); default: detected from the records' -r
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l format -d 'Report format' -r -f -a "human\t'Verdict, a table per chain and each finding quoting its line'
 json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"

@@ -78,6 +78,8 @@ pub struct Prepared {
     pub facts: Option<Facts>,
     /// Findings of the per-record work.
     pub findings: Vec<Finding>,
+    /// Where the container says the record came from.
+    pub context: Option<String>,
 }
 
 impl Prepared {
@@ -93,7 +95,20 @@ impl Prepared {
         if let Some(facts) = &self.facts {
             f = f.chain(facts.session_id.clone());
         }
+        f.context = self.context.clone();
         f
+    }
+
+    /// A hole: a unit the container could not deliver as a record, with its finding.
+    pub fn unreadable(at: Location, finding: Finding) -> Self {
+        Prepared {
+            at,
+            line: Vec::new(),
+            spans: Vec::new(),
+            facts: None,
+            findings: vec![finding],
+            context: None,
+        }
     }
 
     /// The byte span of a top-level member, if present.
@@ -116,13 +131,14 @@ pub fn looks_like_aat(value: &Value) -> bool {
 }
 
 /// Does the per-record work for one line.
-pub fn prepare(at: Location, line: Vec<u8>, ctx: &SigContext) -> Prepared {
+pub fn prepare(at: Location, line: Vec<u8>, context: Option<String>, ctx: &SigContext) -> Prepared {
     let mut p = Prepared {
         at,
         line,
         spans: Vec::new(),
         facts: None,
         findings: Vec::new(),
+        context,
     };
     let value = match json::parse(&p.line, &Limits::default()) {
         Ok(v) => v,
@@ -135,9 +151,10 @@ pub fn prepare(at: Location, line: Vec<u8>, ctx: &SigContext) -> Prepared {
                 _ => Code::RecordMalformed,
             };
             let span = e.offset.min(p.line.len())..(e.offset + 1).min(p.line.len());
-            let f = Finding::new(code, format!("{e} (byte {} of the line)", e.offset + 1))
+            let mut f = Finding::new(code, format!("{e} (byte {} of the record)", e.offset + 1))
                 .at(p.at.clone())
                 .quote(make_quote(&p.line, Some(span), QUOTE_LIMIT));
+            f.context = p.context.clone();
             p.findings.push(f);
             return p;
         }

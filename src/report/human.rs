@@ -249,6 +249,9 @@ impl FindingDiagnostic {
         if let Some(r) = &f.related {
             help.push_str(&format!("\nsee also {}", report.place(Some(r))));
         }
+        if let Some(c) = &f.context {
+            help.push_str(&format!("\nfrom {c}"));
+        }
         let (source, label) = match &f.quote {
             Some(q) => {
                 let text = match &f.field {

@@ -33,7 +33,7 @@ pub fn to_value(report: &Report) -> Value {
             "require_complete": report.require_complete,
         },
         "inputs": report.inputs.iter().map(|i| json!({
-            "file": i.file, "lines": i.lines, "records": i.records, "bytes": i.bytes,
+            "file": i.file, "format": i.format, "gzip": i.gzip, "lines": i.lines, "records": i.records, "bytes": i.bytes,
         })).collect::<Vec<_>>(),
         "keys": report.keys.iter().map(|k| json!({
             "source": k.source,
@@ -116,6 +116,9 @@ fn finding(report: &Report, f: &Finding) -> Value {
     }
     if let Some(found) = &f.found {
         m.insert("found".into(), json!(found));
+    }
+    if let Some(c) = &f.context {
+        m.insert("context".into(), json!(c));
     }
     if let Some(r) = &f.related {
         m.insert("related".into(), place(report, r));

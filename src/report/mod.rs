@@ -142,8 +142,12 @@ impl ChainSummary {
 /// An input file as read.
 #[derive(Debug, Clone, Default)]
 pub struct InputSummary {
-    /// The path as given.
+    /// The path as given (a directory's files as `dir/name`).
     pub file: String,
+    /// The container read (`jsonl`, `json`, `syslog`, `csv`).
+    pub format: String,
+    /// Whether it was gzip-compressed.
+    pub gzip: bool,
     /// Physical lines.
     pub lines: u64,
     /// Lines holding a record (well-formed or not).
