@@ -65,7 +65,23 @@ pub fn render_human(report: &Report, style: HumanStyle) -> String {
         report.count(Severity::Info)
     ));
     out.push_str(&report.statement());
-    out.push_str("\n\n");
+    out.push('\n');
+    if report.inputs.len() > 1 || report.inputs.iter().any(|i| i.format != "jsonl" || i.gzip) {
+        let list: Vec<String> = report
+            .inputs
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} ({}{})",
+                    i.file,
+                    i.format,
+                    if i.gzip { ", gzip" } else { "" }
+                )
+            })
+            .collect();
+        out.push_str(&format!("Read, in this order: {}\n", list.join(", ")));
+    }
+    out.push('\n');
     out.push_str(&table(report, style));
     out.push('\n');
 
