@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use sha2::{Digest as _, Sha256};
 
+use crate::compact::CompactRange;
 use crate::finding::{Code, Finding, Guarantee, Location, Severity};
 use crate::profile::aat::{Digest, Facts, Link, Prepared};
 use crate::report::{ChainSummary, Status};
@@ -107,6 +108,13 @@ struct ChainState {
     self_recorded: bool,
     link_unverifiable: bool,
     last_verified: bool,
+    /// The first record's links, as found (for joining shards and anchors).
+    start_prev_hash: Option<Link>,
+    start_parent: Option<String>,
+    first_record_id: Option<String>,
+    /// Merkle compact range over the chain's leaves at their global positions; `None` when the
+    /// position of the first record is unknown or a record could not be hashed.
+    range: Option<CompactRange>,
 }
 
 /// The AAT chain checks.
@@ -260,6 +268,14 @@ impl ChainState {
             self_recorded: false,
             link_unverifiable: false,
             last_verified: false,
+            start_prev_hash: facts.prev_hash,
+            start_parent: facts.parent_record_id.clone().flatten(),
+            first_record_id: facts.record_id.clone(),
+            range: match (facts.prev_hash, facts.seq) {
+                (Some(Link::Genesis), _) => Some(CompactRange::new(0)),
+                (Some(Link::Hash(_)), Some(seq)) => Some(CompactRange::new(seq)),
+                _ => None,
+            },
         }
     }
 }
@@ -539,6 +555,14 @@ fn check_signature(
 fn advance(s: &mut ChainState, p: &Prepared, facts: &Facts) {
     s.records += 1;
     s.last_verified = matches!(facts.sig, SigOutcome::Verified { .. });
+    match facts.leaf {
+        Some(leaf) => {
+            if let Some(r) = s.range.as_mut() {
+                r.push(leaf);
+            }
+        }
+        None => s.range = None,
+    }
     s.last = p.at.clone();
     s.last_hash = facts.hash;
     if facts.record_id.is_some() {
@@ -695,5 +719,15 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
             .iter()
             .map(|(c, n)| (c.as_str().to_string(), *n))
             .collect(),
+        head_hash: s.last_hash,
+        head_record_id: s.last_record_id.clone(),
+        start_prev_hash: match s.start_prev_hash {
+            Some(Link::Hash(h)) => Some(h),
+            _ => None,
+        },
+        start_parent_record_id: s.start_parent.clone(),
+        first_record_id: s.first_record_id.clone(),
+        closed: s.closed.is_some(),
+        range: s.range.clone(),
     }
 }

@@ -15,6 +15,7 @@ pub mod canon;
 pub mod chain;
 #[doc(hidden)]
 pub mod cli;
+pub mod compact;
 pub mod config;
 pub mod crypto;
 pub mod error;

@@ -76,15 +76,20 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
 
     let sources = ingest::expand(&config.inputs)?;
     for (index, source) in sources.iter().enumerate() {
-        let opened = ingest::open(source, config.input_format)?;
-        let mut units = opened.units;
+        let ingest::Opened {
+            digest,
+            format,
+            gzip,
+            lossy,
+            mut units,
+        } = ingest::open(source, config.input_format)?;
         let mut summary = InputSummary {
             file: source.name.clone(),
-            format: opened.format.as_str().into(),
-            gzip: opened.gzip,
+            format: format.as_str().into(),
+            gzip,
             ..InputSummary::default()
         };
-        if let Some(what) = opened.lossy {
+        if let Some(what) = lossy {
             chains.set_lossy(index);
             sink.push(Finding::new(Code::ContainerLossy, what).at(loc(index, 1, 0)));
         }
@@ -187,6 +192,12 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                 break;
             }
         }
+        drop(units);
+        let digest = ingest::input_sha256(source, &digest).map_err(|e| IngestError::Io {
+            name: source.name.clone(),
+            source: e,
+        })?;
+        summary.sha256 = hex::encode(digest);
         inputs.push(summary);
     }
 

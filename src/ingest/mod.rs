@@ -19,6 +19,9 @@ pub mod syslog;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest as _, Sha256};
 
 use crate::finding::Code;
 
@@ -138,8 +141,63 @@ pub trait Units: Iterator<Item = io::Result<Unit>> + Send {
     fn bytes_read(&self) -> u64;
 }
 
+/// SHA-256 over the raw bytes of an input (before decompression), fed as it is read.
+#[derive(Clone, Default)]
+pub struct InputDigest(Arc<Mutex<(Sha256, u64)>>);
+
+impl InputDigest {
+    /// The digest and the byte count so far.
+    pub fn current(&self) -> ([u8; 32], u64) {
+        let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        (guard.0.clone().finalize().into(), guard.1)
+    }
+}
+
+struct HashingReader<R> {
+    inner: R,
+    digest: InputDigest,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut guard = self.digest.0.lock().unwrap_or_else(|p| p.into_inner());
+        guard.0.update(&buf[..n]);
+        guard.1 += n as u64;
+        Ok(n)
+    }
+}
+
+/// The SHA-256 of a whole input: the bytes hashed while reading when they were all read, else the
+/// file read again (a container may stop before the end, e.g. after a broken JSON array).
+///
+/// # Errors
+/// An I/O error when the file cannot be read again.
+pub fn input_sha256(source: &Source, digest: &InputDigest) -> io::Result<[u8; 32]> {
+    let (hash, count) = digest.current();
+    if source.is_stdin() {
+        return Ok(hash);
+    }
+    let len = std::fs::metadata(&source.path)?.len();
+    if count == len {
+        return Ok(hash);
+    }
+    let mut h = Sha256::new();
+    let mut file = File::open(&source.path)?;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match file.read(&mut buf)? {
+            0 => break,
+            n => h.update(&buf[..n]),
+        }
+    }
+    Ok(h.finalize().into())
+}
+
 /// An opened input.
 pub struct Opened {
+    /// SHA-256 of the raw input, fed as it is read.
+    pub digest: InputDigest,
     /// The detected or forced container.
     pub format: InputFormat,
     /// Whether the input was gzip-compressed.
@@ -302,6 +360,11 @@ pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, Inge
         }
         Box::new(File::open(&source.path).map_err(io)?)
     };
+    let digest = InputDigest::default();
+    let raw = HashingReader {
+        inner: raw,
+        digest: digest.clone(),
+    };
     let mut raw = BufReader::with_capacity(256 * 1024, raw);
     let gzip = raw.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
     let mut reader: Box<dyn BufRead + Send> = if gzip {
@@ -334,6 +397,7 @@ pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, Inge
         ),
     };
     Ok(Opened {
+        digest,
         format,
         gzip,
         lossy,

@@ -61,6 +61,8 @@ pub struct Facts {
     pub recording_mode: Option<String>,
     /// `H(record)`; `None` when the record could not be canonicalized.
     pub hash: Option<Digest>,
+    /// RFC 9162 leaf hash `SHA-256(0x00 ‖ JCS(record without batch))` (AAT §8), same bytes as `hash`.
+    pub leaf: Option<Digest>,
     /// The signature check's outcome.
     pub sig: SigOutcome,
 }
@@ -340,11 +342,11 @@ fn extract(
 
     // Canonical forms: the chain hash and the signing input.
     let mut buf = Vec::with_capacity(p.line.len());
-    let hash = match jcs::write_jcs_object_excluding(members, HASH_EXCLUDED, &mut buf) {
-        Ok(()) => Some(sha256(&buf)),
+    let (hash, leaf) = match jcs::write_jcs_object_excluding(members, HASH_EXCLUDED, &mut buf) {
+        Ok(()) => (Some(sha256(&buf)), Some(crate::merkle::leaf_hash(&buf))),
         Err(e) => {
             out.push(canon_finding(p, &e));
-            None
+            (None, None)
         }
     };
     let (signing_input, digest) = if hash.is_some() {
@@ -391,6 +393,7 @@ fn extract(
         session_hash,
         recording_mode,
         hash,
+        leaf,
         sig,
     };
     Ok((facts, out))

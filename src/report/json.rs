@@ -33,7 +33,7 @@ pub fn to_value(report: &Report) -> Value {
             "require_complete": report.require_complete,
         },
         "inputs": report.inputs.iter().map(|i| json!({
-            "file": i.file, "format": i.format, "gzip": i.gzip, "lines": i.lines, "records": i.records, "bytes": i.bytes,
+            "file": i.file, "format": i.format, "gzip": i.gzip, "lines": i.lines, "records": i.records, "bytes": i.bytes, "sha256": i.sha256,
         })).collect::<Vec<_>>(),
         "keys": report.keys.iter().map(|k| json!({
             "source": k.source,

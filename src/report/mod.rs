@@ -112,6 +112,20 @@ pub struct ChainSummary {
     pub completeness_required: bool,
     /// Finding counts per code.
     pub findings: BTreeMap<String, u64>,
+    /// `H(last record)`: what the next record must link to.
+    pub head_hash: Option<[u8; 32]>,
+    /// The last record's id.
+    pub head_record_id: Option<String>,
+    /// The first record's `prev_hash` when it is not a genesis.
+    pub start_prev_hash: Option<[u8; 32]>,
+    /// The first record's `parent_record_id` when it is not a genesis.
+    pub start_parent_record_id: Option<String>,
+    /// The first record's id.
+    pub first_record_id: Option<String>,
+    /// Whether the chain ends in a close record.
+    pub closed: bool,
+    /// Merkle compact range over the chain's records at their positions in the chain.
+    pub range: Option<crate::compact::CompactRange>,
 }
 
 impl ChainSummary {
@@ -154,6 +168,8 @@ pub struct InputSummary {
     pub records: u64,
     /// Bytes read.
     pub bytes: u64,
+    /// SHA-256 of the raw input file (lowercase hex).
+    pub sha256: String,
 }
 
 /// A supplied key, as reported.
