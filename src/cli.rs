@@ -50,6 +50,52 @@ pub enum Command {
     #[command(after_long_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
 
+    /// Check a verification certificate and print what it certifies.
+    #[command(subcommand)]
+    Cert(CertCommand),
+
+    /// Write an auditor's signing key pair (PKCS#8 private key, SPKI public key).
+    ///
+    /// The private key file is created with mode 0600; existing files are never overwritten.
+    #[command(
+        after_long_help = "Example:\n  audit-verify keygen --alg es256 --out ~/.audit-verify"
+    )]
+    Keygen {
+        /// Algorithm.
+        #[arg(long, value_enum)]
+        alg: KeygenAlg,
+        /// Directory to write the key pair into (created if absent).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+
+    /// Merge the certificates of consecutive shards of one export into one certificate.
+    ///
+    /// Each shard certificate is authenticated with --key; then, per chain, the head of shard k
+    /// must be linked from the start of shard k+1 (prev_hash, parent_record_id, sequence) and the
+    /// Merkle ranges must be adjacent. Any boundary that does not fit fails the merge (exit 1) and
+    /// no certificate is written.
+    #[command(
+        after_long_help = "Example:\n  audit-verify merge s1.cert.json s2.cert.json s3.cert.json --key auditor.pub.pem \\\n      --certificate export.cert.json --sign-key auditor.key.pem"
+    )]
+    Merge {
+        /// Shard certificates, in export order.
+        #[arg(required = true, value_name = "CERT")]
+        certs: Vec<PathBuf>,
+        /// Public key(s) that signed the shard certificates.
+        #[arg(long = "key", required = true, value_name = "PUB")]
+        keys: Vec<PathBuf>,
+        /// Where to write the merged certificate.
+        #[arg(long, value_name = "OUT")]
+        certificate: PathBuf,
+        /// The auditor's private key (PKCS#8 PEM).
+        #[arg(long, value_name = "KEY")]
+        sign_key: PathBuf,
+        /// The instant recorded as verified_at (RFC 3339); default: the clock.
+        #[arg(long, value_name = "T")]
+        now: Option<String>,
+    },
+
     /// Print shell completions to stdout.
     ///
     /// Pre-generated files are also shipped in man/completions/.
@@ -61,6 +107,42 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `cert` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Authenticate a certificate, print what it certifies, and optionally re-check its inputs.
+    ///
+    /// Exit 0 when the certificate is authentic (and the inputs match); 1 when it was altered, is
+    /// not signed by the key, or an input's digest differs; 2 when it cannot be read.
+    #[command(
+        after_long_help = "Example:\n  audit-verify cert verify audit.cert.json --key auditor.pub.pem --inputs export.jsonl"
+    )]
+    Verify {
+        /// The certificate (DSSE JSON envelope).
+        #[arg(value_name = "CERT")]
+        cert: PathBuf,
+        /// The auditor's public key(s): PEM SPKI, JWK or JWKS.
+        #[arg(long = "key", required = true, value_name = "PUB")]
+        keys: Vec<PathBuf>,
+        /// Re-check these files against the certificate's subjects (SHA-256).
+        #[arg(long, num_args = 1.., value_name = "FILE")]
+        inputs: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+}
+
+/// Signing algorithms for auditor keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeygenAlg {
+    /// ECDSA P-256 with SHA-256.
+    Es256,
+    /// ML-DSA-65 (FIPS 204).
+    #[value(name = "ml-dsa-65")]
+    MlDsa65,
 }
 
 /// Report formats.
@@ -153,6 +235,18 @@ pub struct VerifyArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Write a signed verification certificate (DSSE + in-toto) to OUT; needs --sign-key.
+    #[arg(long, value_name = "OUT", requires = "sign_key")]
+    pub certificate: Option<PathBuf>,
+
+    /// The auditor's private key for --certificate (PKCS#8 PEM, P-256 or ML-DSA-65).
+    #[arg(long, value_name = "KEY", requires = "certificate")]
+    pub sign_key: Option<PathBuf>,
+
+    /// The instant taken as now (RFC 3339), recorded in certificates; default: the clock.
+    #[arg(long, value_name = "T")]
+    pub now: Option<String>,
 
     /// Worker threads for parsing, hashing and signature checks (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]

@@ -12,6 +12,7 @@
 #![warn(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod canon;
+pub mod cert;
 pub mod chain;
 #[doc(hidden)]
 pub mod cli;
