@@ -11,6 +11,7 @@ r||s; or ML-DSA-65 with an empty context), and prints the statement.
 Exit 0 when a signature verifies, 1 when none does or the envelope is malformed.
 """
 import base64
+import hashlib
 import json
 import sys
 
@@ -25,8 +26,28 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
 
 
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def keyid(key) -> str:
+    """RFC 7638 thumbprint (P-256) or the thumbprint of the AKP JWK (ML-DSA-65)."""
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        n = key.public_numbers()
+        jwk = '{"crv":"P-256","kty":"EC","x":"%s","y":"%s"}' % (
+            b64url(n.x.to_bytes(32, "big")),
+            b64url(n.y.to_bytes(32, "big")),
+        )
+    else:
+        jwk = '{"alg":"ML-DSA-65","kty":"AKP","pub":"%s"}' % b64url(key.public_bytes_raw())
+    return b64url(hashlib.sha256(jwk.encode()).digest())
+
+
 def b64(s: str) -> bytes:
-    return base64.b64decode(s, validate=True)
+    raw = base64.b64decode(s, validate=True)
+    if base64.b64encode(raw).decode() != s:
+        raise ValueError("non-canonical base64")
+    return raw
 
 
 def main() -> int:
@@ -45,7 +66,12 @@ def main() -> int:
         payload = b64(env["payload"])
         message = pae(env["payloadType"], payload)
         ok = False
+        expected_keyid = keyid(key)
         for s in env["signatures"]:
+            if set(s) - {"keyid", "sig"}:
+                raise ValueError("unexpected signature members")
+            if s.get("keyid", expected_keyid) != expected_keyid:
+                continue  # a signature by another key
             sig = b64(s["sig"])
             try:
                 if isinstance(key, ec.EllipticCurvePublicKey):

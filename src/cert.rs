@@ -863,13 +863,21 @@ fn join(acc: &mut ChainCert, next: &ChainCert) -> Result<(), String> {
     if let Some(n) = findings.get_mut(Code::ChainTailOpen.as_str()) {
         *n = n.saturating_sub(1);
     }
+    // Findings about a chain as a whole are reported once per chain, whatever the shards.
+    let once = [
+        Code::SigChainUnsigned.as_str(),
+        Code::ChainLinkUnverifiable.as_str(),
+        Code::AatSelfRecorded.as_str(),
+    ];
     for (code, n) in &next.findings {
-        let n = if code == Code::ChainHeadUnanchored.as_str() {
-            n.saturating_sub(1)
+        let e = findings.entry(code.clone()).or_insert(0);
+        if once.contains(&code.as_str()) {
+            *e = (*e).max(*n);
+        } else if code == Code::ChainHeadUnanchored.as_str() {
+            *e += n.saturating_sub(1);
         } else {
-            *n
-        };
-        *findings.entry(code.clone()).or_insert(0) += n;
+            *e += n;
+        }
     }
     findings.retain(|_, n| *n > 0);
     acc.findings = findings;
