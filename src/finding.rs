@@ -381,9 +381,10 @@ mod tests {
             let (ns, name) = code.as_str().split_once('.').unwrap();
             assert!(!ns.is_empty() && !name.is_empty());
             assert!(
-                code.as_str()
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
+                code.as_str().bytes().all(|b| b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'.'
+                    || b == b'_')
             );
             assert!(!code.help().is_empty() && !code.title().ends_with('.'));
         }

@@ -21,6 +21,7 @@ pub mod error;
 pub mod finding;
 pub mod ingest;
 pub mod keys;
+pub mod merkle;
 pub mod profile;
 pub mod report;
 pub mod sig;
