@@ -12,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::finding::{Code, Finding, Guarantee, Location, Severity};
 use crate::profile::aat::{Digest, Facts, Link, Prepared};
-use crate::report::{ChainSummary, Status};
+use crate::report::{ChainSummary, Status, TailAnchor};
 use crate::sig::SigOutcome;
 
 /// How many unsigned records are remembered per chain before its first signed one.
@@ -113,6 +113,8 @@ pub struct Chains {
     chains: HashMap<String, ChainState>,
     /// The line of the last record that could not be read, per source.
     last_unreadable: Option<Location>,
+    /// A trusted checkpoint covering the whole export, which anchors every chain's tail.
+    export_tail: Option<TailAnchor>,
 }
 
 impl Chains {
@@ -122,7 +124,15 @@ impl Chains {
             policy,
             chains: HashMap::new(),
             last_unreadable: None,
+            export_tail: None,
         }
+    }
+
+    /// Records that a trusted checkpoint covers the whole export (see
+    /// [`crate::checkpoint::anchor`]): then no chain's tail can have been cut without trace, and
+    /// an open session is not reported as such.
+    pub fn set_export_tail(&mut self, anchor: Option<TailAnchor>) {
+        self.export_tail = anchor;
     }
 
     /// Feeds one prepared record, in file order.
@@ -161,6 +171,7 @@ impl Chains {
     /// Ends every chain: completeness, chain-level signature findings, and the summaries.
     pub fn finish(self, sink: &mut FindingSink) -> Vec<ChainSummary> {
         let policy = self.policy;
+        let export_tail = self.export_tail;
         let mut chains: Vec<(String, ChainState)> = self.chains.into_iter().collect();
         chains.sort_by_key(|(_, s)| s.order);
         let mut summaries = Vec::new();
@@ -182,7 +193,7 @@ impl Chains {
                     sink.push(f);
                 }
             }
-            if s.closed.is_none() {
+            if s.closed.is_none() && export_tail.is_none() {
                 sink.push(
                     Finding::new(
                         Code::ChainTailOpen,
@@ -205,7 +216,7 @@ impl Chains {
                     .at(s.first.clone()),
                 );
             }
-            summaries.push(summarise(id, &s, policy, sink));
+            summaries.push(summarise(id, &s, policy, export_tail.as_ref(), sink));
         }
         summaries
     }
@@ -578,7 +589,13 @@ fn check_close(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Fi
     }
 }
 
-fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> ChainSummary {
+fn summarise(
+    id: String,
+    s: &ChainState,
+    policy: Policy,
+    export_tail: Option<&TailAnchor>,
+    sink: &FindingSink,
+) -> ChainSummary {
     let counts = sink.chain_counts(&id);
     let failed = |g: Guarantee| {
         counts.iter().any(|(c, n)| {
@@ -622,13 +639,22 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
         Head::MidSession => Status::NotEstablished("starts mid-session".into()),
         Head::Unknown => Status::NotEstablished("first record has no usable prev_hash".into()),
     };
-    let tail = match (&s.closed, s.close_signed) {
-        (Some(_), true) => Status::Established("ends in a signed session_end record".into()),
-        (Some(_), false) => Status::Established("ends in a session_end record".into()),
-        (None, _) => Status::NotEstablished(
+    let tail = match (&s.closed, s.close_signed, export_tail) {
+        (Some(_), true, _) => Status::Established("ends in a signed session_end record".into()),
+        (Some(_), false, _) => Status::Established("ends in a session_end record".into()),
+        (None, _, Some(TailAnchor::Checkpoint { source, size })) => Status::Established(format!(
+            "no session_end record, but checkpoint {source} (size {size}) covers the whole export"
+        )),
+        (None, _, _) => Status::NotEstablished(
             "no session_end record: records after the last could be missing".into(),
         ),
     };
+    let tail_anchors: Vec<TailAnchor> = s
+        .closed
+        .iter()
+        .map(|at| TailAnchor::CloseRecord(at.clone()))
+        .chain(export_tail.cloned())
+        .collect();
     ChainSummary {
         id,
         records: s.records,
@@ -647,6 +673,7 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
         head,
         tail,
         completeness_required: policy.require_complete,
+        tail_anchors,
         findings: counts
             .iter()
             .map(|(c, n)| (c.as_str().to_string(), *n))

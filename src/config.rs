@@ -36,6 +36,10 @@ pub struct VerifyConfig {
     pub provider: String,
     /// Findings stored per code (the JSON report lists at most this many of each code).
     pub max_stored_per_code: usize,
+    /// Checkpoint files (`--checkpoint`): C2SP signed notes or JSON checkpoints.
+    pub checkpoints: Vec<PathBuf>,
+    /// Note verifier keys (`--checkpoint-key`): vkeys, or files of vkeys.
+    pub checkpoint_keys: Vec<String>,
 }
 
 impl VerifyConfig {
@@ -51,6 +55,8 @@ impl VerifyConfig {
             jobs: None,
             provider: crate::crypto::default_provider().name().to_string(),
             max_stored_per_code: 1000,
+            checkpoints: Vec::new(),
+            checkpoint_keys: Vec::new(),
         }
     }
 }

@@ -13,10 +13,12 @@
 
 pub mod canon;
 pub mod chain;
+pub mod checkpoint;
 #[doc(hidden)]
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod epoch;
 pub mod error;
 pub mod finding;
 pub mod ingest;

@@ -53,6 +53,8 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     config.profile = args.profile;
     config.require_signatures = args.require_signatures;
     config.require_complete = args.require_complete;
+    config.checkpoints = args.checkpoints;
+    config.checkpoint_keys = args.checkpoint_keys;
     config.jobs = args.jobs;
     config.provider = match args.crypto {
         ProviderName::AwsLc => "aws-lc-rs",

@@ -2,8 +2,11 @@
 //! verify signatures) in parallel, then feed the records in order to the chain checks.
 //!
 //! ```text
-//! lines --batch--> rayon: aat::prepare --in order--> Chains::observe --> Report
+//! lines --batch--> rayon: aat::prepare --in order--> Anchors::observe, Chains::observe --> Report
 //! ```
+//!
+//! Checkpoints (`--checkpoint`) are parsed and their signatures verified before the first record
+//! is read; [`Anchors`] then holds the records' Merkle tree and the AAT batch epochs against them.
 //!
 //! Memory is bounded by the batch size and the number of chains, never by the file size.
 
@@ -11,6 +14,7 @@ use rayon::prelude::*;
 
 use crate::canon::json::{self, Limits};
 use crate::chain::{Chains, FindingSink, Policy};
+use crate::checkpoint::{self, anchor::Anchors};
 use crate::config::VerifyConfig;
 use crate::error::Error;
 use crate::finding::{Code, Finding, Location};
@@ -55,6 +59,16 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         KeyRing::load(&config.keys)?
     };
     let ctx = SigContext::new(&ring, provider).map_err(Error::KeyPrepare)?;
+    let note_keys = checkpoint::load_note_keys(&config.checkpoint_keys)?;
+    let mut checked = Vec::with_capacity(config.checkpoints.len());
+    for path in &config.checkpoints {
+        let cp = checkpoint::load(path)?;
+        checked.push(checkpoint::verify(cp, &ring, &note_keys, provider));
+    }
+    let mut anchors = Anchors::new(checked);
+    let prepare_opts = aat::PrepareOptions {
+        leaf_hashes: anchors.needs_leaves(),
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs.unwrap_or(0))
         .build()
@@ -144,11 +158,16 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             let prepared: Vec<aat::Prepared> = pool.install(|| {
                 batch
                     .into_par_iter()
-                    .map(|(at, bytes)| aat::prepare(at, bytes, &ctx))
+                    .map(|(at, bytes)| aat::prepare_with(at, bytes, &ctx, prepare_opts))
                     .collect()
             });
+            let mut anchor_findings = Vec::new();
             for p in prepared {
+                anchors.observe(&p, &mut anchor_findings);
                 chains.observe(p, &mut sink);
+            }
+            for f in anchor_findings {
+                sink.push(f);
             }
             summary.bytes = reader.bytes_read();
             progress.advance(&source.name, summary.bytes);
@@ -156,6 +175,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                 break;
             }
         }
+        anchors.end_source(index, summary.records);
         inputs.push(summary);
     }
 
@@ -183,6 +203,12 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         });
     }
 
+    let mut anchor_findings = Vec::new();
+    let anchored = anchors.finish(&mut anchor_findings);
+    for f in anchor_findings {
+        sink.push(f);
+    }
+    chains.set_export_tail(anchored.export_tail.clone());
     let chain_summaries = chains.finish(&mut sink);
     let mut findings = sink.stored;
     findings.sort_by(|a, b| (&a.at, a.code).cmp(&(&b.at, b.code)));
@@ -194,6 +220,8 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         inputs,
         keys: key_summaries(ctx.keys()),
         chains: chain_summaries,
+        checkpoints: anchored.checkpoints,
+        epochs: anchored.epochs,
         findings,
         counts: sink.counts,
     })

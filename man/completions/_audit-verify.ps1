@@ -23,6 +23,8 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
         'audit-verify' {
             [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Input profile (dialect); default: detected from the records')
+            [CompletionResult]::new('--checkpoint', '--checkpoint', [CompletionResultType]::ParameterName, 'Signed checkpoint (tree head) to hold the records against; repeatable')
+            [CompletionResult]::new('--checkpoint-key', '--checkpoint-key', [CompletionResultType]::ParameterName, 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')
@@ -47,6 +49,8 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
         'audit-verify;verify' {
             [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Input profile (dialect); default: detected from the records')
+            [CompletionResult]::new('--checkpoint', '--checkpoint', [CompletionResultType]::ParameterName, 'Signed checkpoint (tree head) to hold the records against; repeatable')
+            [CompletionResult]::new('--checkpoint-key', '--checkpoint-key', [CompletionResultType]::ParameterName, 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')

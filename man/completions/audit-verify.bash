@@ -41,7 +41,7 @@ _audit__verify() {
 
     case "${cmd}" in
         audit__verify)
-            opts="-o -j -q -h -V --keys --profile --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --color --help --version verify completions help"
+            opts="-o -j -q -h -V --keys --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --color --help --version verify completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -52,6 +52,14 @@ _audit__verify() {
                     return 0
                     ;;
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -165,7 +173,7 @@ _audit__verify() {
             return 0
             ;;
         audit__subcmd__verify__subcmd__verify)
-            opts="-o -j -q -h --keys --profile --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --color --help"
+            opts="-o -j -q -h --keys --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -176,6 +184,14 @@ _audit__verify() {
                     return 0
                     ;;
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -20,6 +20,8 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
         &'audit-verify'= {
             cand --keys 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them'
             cand --profile 'Input profile (dialect); default: detected from the records'
+            cand --checkpoint 'Signed checkpoint (tree head) to hold the records against; repeatable'
+            cand --checkpoint-key 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable'
             cand --format 'Report format'
             cand -o 'Write the report to FILE instead of stdout'
             cand --output 'Write the report to FILE instead of stdout'
@@ -43,6 +45,8 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
         &'audit-verify;verify'= {
             cand --keys 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them'
             cand --profile 'Input profile (dialect); default: detected from the records'
+            cand --checkpoint 'Signed checkpoint (tree head) to hold the records against; repeatable'
+            cand --checkpoint-key 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable'
             cand --format 'Report format'
             cand -o 'Write the report to FILE instead of stdout'
             cand --output 'Write the report to FILE instead of stdout'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_audit_verify_global_optspecs
-    string join \n keys= profile= require-signatures require-complete format= o/output= j/jobs= crypto= max-findings= q/quiet color= h/help V/version
+    string join \n keys= profile= checkpoint= checkpoint-key= require-signatures require-complete format= o/output= j/jobs= crypto= max-findings= q/quiet color= h/help V/version
 end
 
 function __fish_audit_verify_needs_command
@@ -26,6 +26,8 @@ end
 
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l keys -d 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them' -r -F
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l profile -d 'Input profile (dialect); default: detected from the records' -r
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -l checkpoint -d 'Signed checkpoint (tree head) to hold the records against; repeatable' -r -F
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -l checkpoint-key -d 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable' -r
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l format -d 'Report format' -r -f -a "human\t'Verdict, a table per chain and each finding quoting its line'
 json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -s o -l output -d 'Write the report to FILE instead of stdout' -r -F
@@ -46,6 +48,8 @@ complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "completions"
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l keys -d 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l profile -d 'Input profile (dialect); default: detected from the records' -r
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l checkpoint -d 'Signed checkpoint (tree head) to hold the records against; repeatable' -r -F
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l checkpoint-key -d 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable' -r
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l format -d 'Report format' -r -f -a "human\t'Verdict, a table per chain and each finding quoting its line'
 json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -s o -l output -d 'Write the report to FILE instead of stdout' -r -F
