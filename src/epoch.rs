@@ -23,8 +23,10 @@ use crate::report::EpochStatus;
 
 /// Longest inclusion proof accepted (a tree of 2^64 leaves).
 const MAX_PROOF_LEN: usize = 64;
-/// Out-of-order leaves held per epoch before the epoch is given up as unverifiable.
+/// Out-of-order leaves held per epoch, and in all epochs together, before an epoch is given up
+/// as unverifiable: memory stays bounded whatever the leaf order.
 const MAX_PENDING: usize = 1 << 16;
+const MAX_PENDING_TOTAL: usize = 1 << 20;
 
 /// A record's `batch`, checked as far as one record allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -301,10 +303,12 @@ impl EpochState {
     }
 }
 
-/// The in-order epoch checks.
+/// The in-order epoch checks. Memory grows with the number of epochs (like chains with the
+/// number of sessions) and with out-of-order leaves up to a fixed bound, never with the records.
 #[derive(Debug, Default)]
 pub struct Epochs {
     epochs: HashMap<String, EpochState>,
+    pending_total: usize,
 }
 
 impl Epochs {
@@ -381,9 +385,10 @@ impl Epochs {
             e.failed = true;
             return;
         }
+        let held = e.pending.len();
         if index == e.next {
             e.append(facts.leaf);
-        } else if e.pending.len() < MAX_PENDING {
+        } else if held < MAX_PENDING && self.pending_total < MAX_PENDING_TOTAL {
             if e.gap_at.is_none() {
                 e.gap_at = Some(here);
             }
@@ -391,6 +396,7 @@ impl Epochs {
         } else {
             e.overflow = true;
         }
+        self.pending_total = (self.pending_total + e.pending.len()).saturating_sub(held);
     }
 
     /// Ends every epoch: completeness and the recomputed root. Anchoring is decided by the
