@@ -13,7 +13,7 @@ use sha2::{Digest as _, Sha256};
 use crate::compact::CompactRange;
 use crate::finding::{Code, Finding, Guarantee, Location, Severity};
 use crate::profile::aat::{Digest, Facts, Link, Prepared};
-use crate::report::{ChainSummary, Status};
+use crate::report::{ChainSummary, Status, TailAnchor};
 use crate::sig::SigOutcome;
 
 /// How many unsigned records are remembered per chain before its first signed one.
@@ -125,6 +125,8 @@ pub struct Chains {
     last_unreadable: Option<Location>,
     /// Sources whose container cannot carry every hashed member.
     lossy: HashSet<usize>,
+    /// A trusted checkpoint covering the whole export, which anchors every chain's tail.
+    export_tail: Option<TailAnchor>,
 }
 
 impl Chains {
@@ -135,6 +137,7 @@ impl Chains {
             chains: HashMap::new(),
             last_unreadable: None,
             lossy: HashSet::new(),
+            export_tail: None,
         }
     }
 
@@ -142,6 +145,13 @@ impl Chains {
     /// not match, rather than failed.
     pub fn set_lossy(&mut self, source: usize) {
         self.lossy.insert(source);
+    }
+
+    /// Records that a trusted checkpoint covers the whole export (see
+    /// [`crate::checkpoint::anchor`]): then no chain's tail can have been cut without trace, and
+    /// an open session is not reported as such.
+    pub fn set_export_tail(&mut self, anchor: Option<TailAnchor>) {
+        self.export_tail = anchor;
     }
 
     /// Feeds one prepared record, in file order.
@@ -189,6 +199,7 @@ impl Chains {
     /// Ends every chain: completeness, chain-level signature findings, and the summaries.
     pub fn finish(self, sink: &mut FindingSink) -> Vec<ChainSummary> {
         let policy = self.policy;
+        let export_tail = self.export_tail;
         let mut chains: Vec<(String, ChainState)> = self.chains.into_iter().collect();
         chains.sort_by_key(|(_, s)| s.order);
         let mut summaries = Vec::new();
@@ -210,7 +221,7 @@ impl Chains {
                     sink.push(f);
                 }
             }
-            if s.closed.is_none() {
+            if s.closed.is_none() && export_tail.is_none() {
                 sink.push(
                     Finding::new(
                         Code::ChainTailOpen,
@@ -233,7 +244,7 @@ impl Chains {
                     .at(s.first.clone()),
                 );
             }
-            summaries.push(summarise(id, &s, policy, sink));
+            summaries.push(summarise(id, &s, policy, export_tail.as_ref(), sink));
         }
         summaries
     }
@@ -642,7 +653,13 @@ fn check_close(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Fi
     }
 }
 
-fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> ChainSummary {
+fn summarise(
+    id: String,
+    s: &ChainState,
+    policy: Policy,
+    export_tail: Option<&TailAnchor>,
+    sink: &FindingSink,
+) -> ChainSummary {
     let counts = sink.chain_counts(&id);
     let failed = |g: Guarantee| {
         counts.iter().any(|(c, n)| {
@@ -690,13 +707,22 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
         Head::MidSession => Status::NotEstablished("starts mid-session".into()),
         Head::Unknown => Status::NotEstablished("first record has no usable prev_hash".into()),
     };
-    let tail = match (&s.closed, s.close_signed) {
-        (Some(_), true) => Status::Established("ends in a signed session_end record".into()),
-        (Some(_), false) => Status::Established("ends in a session_end record".into()),
-        (None, _) => Status::NotEstablished(
+    let tail = match (&s.closed, s.close_signed, export_tail) {
+        (Some(_), true, _) => Status::Established("ends in a signed session_end record".into()),
+        (Some(_), false, _) => Status::Established("ends in a session_end record".into()),
+        (None, _, Some(TailAnchor::Checkpoint { source, size })) => Status::Established(format!(
+            "no session_end record, but checkpoint {source} (size {size}) covers the whole export"
+        )),
+        (None, _, _) => Status::NotEstablished(
             "no session_end record: records after the last could be missing".into(),
         ),
     };
+    let tail_anchors: Vec<TailAnchor> = s
+        .closed
+        .iter()
+        .map(|at| TailAnchor::CloseRecord(at.clone()))
+        .chain(export_tail.cloned())
+        .collect();
     ChainSummary {
         id,
         records: s.records,
@@ -715,6 +741,7 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
         head,
         tail,
         completeness_required: policy.require_complete,
+        tail_anchors,
         findings: counts
             .iter()
             .map(|(c, n)| (c.as_str().to_string(), *n))

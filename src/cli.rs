@@ -16,6 +16,10 @@ Examples:
   Gate CI on a machine-readable report, failing on unsigned records:
     audit-verify verify today.jsonl --keys keys/ --format json --require-signatures
 
+  Hold the export against the log's signed checkpoint (truncation then fails):
+    audit-verify verify export.jsonl --keys keys/ --checkpoint log.checkpoint \
+      --checkpoint-key 'log.example/audit+1a2b3c4d+AaBb...'
+
 Exit codes: 0 verified, 1 failed, 2 error (could not verify), 3 inconclusive.";
 
 /// Verify AI agent audit-trail exports offline: canonical hashes, chain links, sequence numbers,
@@ -219,6 +223,26 @@ pub struct VerifyArgs {
     /// Built in: aat (IETF draft-sharif-agent-audit-trail -04 to -06).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+
+    /// Signed checkpoint (tree head) to hold the records against; repeatable.
+    ///
+    /// A C2SP tlog-checkpoint signed note, verified with --checkpoint-key, or a JSON checkpoint
+    /// (audit-verify/checkpoint/v1), verified with a key from --keys. The export's Merkle tree
+    /// has one RFC 6962 leaf per record, SHA-256(0x00 || JCS(record without batch)), in file
+    /// order: fewer records than the checkpoint's size is truncation, another root a failure. A
+    /// checkpoint whose root is that of an AAT batch epoch anchors that epoch. See
+    /// docs/checkpoints.md.
+    #[arg(long = "checkpoint", value_name = "PATH")]
+    pub checkpoints: Vec<PathBuf>,
+
+    /// C2SP verifier key for checkpoint notes, or a file with one per line; repeatable.
+    ///
+    /// The vkey form NAME+KEYID+KEY: the key name, the key id as 8 hex digits, and base64 of a
+    /// type byte, 0x01 (Ed25519 note signature) or 0x04 (Ed25519 witness cosignature), followed
+    /// by the 32-byte Ed25519 key. The key id must be the first four bytes of
+    /// SHA-256(name || 0x0A || type || key).
+    #[arg(long = "checkpoint-key", value_name = "VKEY|FILE")]
+    pub checkpoint_keys: Vec<String>,
 
     /// Treat unsigned records as failures.
     #[arg(long)]

@@ -36,8 +36,14 @@ pub struct VerifyConfig {
     pub jobs: Option<usize>,
     /// Crypto provider name (`aws-lc-rs` or `rustcrypto`).
     pub provider: String,
+    /// Compute every record's Merkle leaf and each chain's compact range (for certificates).
+    pub merkle_state: bool,
     /// Findings stored per code (the JSON report lists at most this many of each code).
     pub max_stored_per_code: usize,
+    /// Checkpoint files (`--checkpoint`): C2SP signed notes or JSON checkpoints.
+    pub checkpoints: Vec<PathBuf>,
+    /// Note verifier keys (`--checkpoint-key`): vkeys, or files of vkeys.
+    pub checkpoint_keys: Vec<String>,
 }
 
 impl VerifyConfig {
@@ -54,6 +60,9 @@ impl VerifyConfig {
             jobs: None,
             provider: crate::crypto::default_provider().name().to_string(),
             max_stored_per_code: 1000,
+            merkle_state: false,
+            checkpoints: Vec::new(),
+            checkpoint_keys: Vec::new(),
         }
     }
 }

@@ -14,11 +14,13 @@
 pub mod canon;
 pub mod cert;
 pub mod chain;
+pub mod checkpoint;
 #[doc(hidden)]
 pub mod cli;
 pub mod compact;
 pub mod config;
 pub mod crypto;
+pub mod epoch;
 pub mod error;
 pub mod finding;
 pub mod ingest;

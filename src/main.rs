@@ -202,7 +202,10 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     });
     config.require_signatures = args.require_signatures;
     config.require_complete = args.require_complete;
+    config.checkpoints = args.checkpoints;
+    config.checkpoint_keys = args.checkpoint_keys;
     config.jobs = args.jobs;
+    config.merkle_state = args.certificate.is_some();
     config.provider = match args.crypto {
         ProviderName::AwsLc => "aws-lc-rs",
         ProviderName::Rustcrypto => "rustcrypto",

@@ -2,8 +2,11 @@
 //! verify signatures) in parallel, then feed the records in order to the chain checks.
 //!
 //! ```text
-//! lines --batch--> rayon: aat::prepare --in order--> Chains::observe --> Report
+//! lines --batch--> rayon: aat::prepare --in order--> Anchors::observe, Chains::observe --> Report
 //! ```
+//!
+//! Checkpoints (`--checkpoint`) are parsed and their signatures verified before the first record
+//! is read; [`Anchors`] then holds the records' Merkle tree and the AAT batch epochs against them.
 //!
 //! Memory is bounded by the batch size and the number of chains, never by the file size.
 
@@ -11,6 +14,7 @@ use rayon::prelude::*;
 
 use crate::canon::json::{self, Limits};
 use crate::chain::{Chains, FindingSink, Policy};
+use crate::checkpoint::{self, anchor::Anchors};
 use crate::config::VerifyConfig;
 use crate::error::Error;
 use crate::finding::{Code, Finding, Location, QUOTE_LIMIT, make_quote};
@@ -55,6 +59,16 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         KeyRing::load(&config.keys)?
     };
     let ctx = SigContext::new(&ring, provider).map_err(Error::KeyPrepare)?;
+    let note_keys = checkpoint::load_note_keys(&config.checkpoint_keys)?;
+    let mut checked = Vec::with_capacity(config.checkpoints.len());
+    for path in &config.checkpoints {
+        let cp = checkpoint::load(path)?;
+        checked.push(checkpoint::verify(cp, &ring, &note_keys, provider));
+    }
+    let mut anchors = Anchors::new(checked);
+    let prepare_opts = aat::PrepareOptions {
+        leaf_hashes: anchors.needs_leaves() || config.merkle_state,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs.unwrap_or(0))
         .build()
@@ -175,16 +189,22 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                 batch
                     .into_par_iter()
                     .map(|(at, bytes, context)| {
-                        (at.record != u64::MAX).then(|| aat::prepare(at, bytes, context, &ctx))
+                        (at.record != u64::MAX)
+                            .then(|| aat::prepare_with(at, bytes, context, &ctx, prepare_opts))
                     })
                     .collect()
             });
             let mut holes = holes.into_iter();
+            let mut anchor_findings = Vec::new();
             for p in prepared
                 .into_iter()
                 .filter_map(|p| p.or_else(|| holes.next()))
             {
+                anchors.observe(&p, &mut anchor_findings);
                 chains.observe(p, &mut sink);
+            }
+            for f in anchor_findings {
+                sink.push(f);
             }
             summary.bytes = units.bytes_read();
             progress.advance(&source.name, summary.bytes);
@@ -198,6 +218,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             source: e,
         })?;
         summary.sha256 = hex::encode(digest);
+        anchors.end_source(index, summary.records);
         inputs.push(summary);
     }
 
@@ -226,6 +247,12 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         });
     }
 
+    let mut anchor_findings = Vec::new();
+    let anchored = anchors.finish(&mut anchor_findings);
+    for f in anchor_findings {
+        sink.push(f);
+    }
+    chains.set_export_tail(anchored.export_tail.clone());
     let chain_summaries = chains.finish(&mut sink);
     let mut findings = sink.stored;
     findings.sort_by(|a, b| (&a.at, a.code).cmp(&(&b.at, b.code)));
@@ -237,6 +264,8 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         inputs,
         keys: key_summaries(ctx.keys()),
         chains: chain_summaries,
+        checkpoints: anchored.checkpoints,
+        epochs: anchored.epochs,
         findings,
         counts: sink.counts,
     })

@@ -188,7 +188,7 @@ fn flipping_any_byte_of_the_certificate_makes_it_fail() {
         0
     );
     let good = std::fs::read(&out).unwrap();
-    let ring = KeyRing::load(&[public.clone()]).unwrap();
+    let ring = KeyRing::load(std::slice::from_ref(&public)).unwrap();
     assert!(cert::read_certificate(&out, &ring, default_provider()).is_ok());
     let tampered = dir.path().join("t.json");
     let py = python();

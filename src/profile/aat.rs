@@ -3,8 +3,11 @@
 //! For each record line this parses the JSON strictly, extracts the members the chain checks need
 //! (type-checked), computes the chain hash `H = SHA-256(JCS(record without batch))` (§5, signatures
 //! included) and the signing input `M = JCS(record without signature, signature_classical,
-//! batch)` with its digest (§6.2), and verifies the signatures. All of this is independent of
-//! other records, so it runs in parallel; the order-dependent checks live in [`crate::chain`].
+//! batch)` with its digest (§6.2), and verifies the signatures. From the same canonical bytes as
+//! the chain hash it takes the RFC 6962 leaf `SHA-256(0x00 ‖ JCS(record without batch))` (§6.4)
+//! and checks the record's `batch` inclusion proof ([`crate::epoch`]). All of this is independent
+//! of other records, so it runs in parallel; the order-dependent checks live in [`crate::chain`]
+//! and [`crate::epoch::Epochs`].
 
 use std::ops::Range;
 
@@ -12,6 +15,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::canon::jcs::{self, CanonError};
 use crate::canon::json::{self, Limits, Member, ParseErrorKind, Value};
+use crate::epoch::{self, Batch};
 use crate::finding::{Code, Finding, Location, QUOTE_LIMIT, make_quote};
 use crate::sig::{self, SigContext, SigOutcome};
 
@@ -61,10 +65,22 @@ pub struct Facts {
     pub recording_mode: Option<String>,
     /// `H(record)`; `None` when the record could not be canonicalized.
     pub hash: Option<Digest>,
-    /// RFC 9162 leaf hash `SHA-256(0x00 ‖ JCS(record without batch))` (AAT §8), same bytes as `hash`.
-    pub leaf: Option<Digest>,
     /// The signature check's outcome.
     pub sig: SigOutcome,
+    /// The RFC 6962 leaf hash `SHA-256(0x00 ‖ JCS(record without batch))` (§6.4), computed when
+    /// the record has a `batch` or [`PrepareOptions::leaf_hashes`] is set and the record could
+    /// be canonicalized.
+    pub leaf: Option<Digest>,
+    /// The `batch` member, checked as far as one record allows (see [`crate::epoch`]).
+    pub batch: Option<Batch>,
+}
+
+/// Per-run choices for [`prepare_with`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PrepareOptions {
+    /// Compute the Merkle leaf hash of every record, not only of records with a `batch` (needed
+    /// when checkpoints are held against the export).
+    pub leaf_hashes: bool,
 }
 
 /// One record line after the per-record work.
@@ -134,6 +150,17 @@ pub fn looks_like_aat(value: &Value) -> bool {
 
 /// Does the per-record work for one line.
 pub fn prepare(at: Location, line: Vec<u8>, context: Option<String>, ctx: &SigContext) -> Prepared {
+    prepare_with(at, line, context, ctx, PrepareOptions::default())
+}
+
+/// Does the per-record work for one line, with per-run options.
+pub fn prepare_with(
+    at: Location,
+    line: Vec<u8>,
+    context: Option<String>,
+    ctx: &SigContext,
+    opts: PrepareOptions,
+) -> Prepared {
     let mut p = Prepared {
         at,
         line,
@@ -174,7 +201,7 @@ pub fn prepare(at: Location, line: Vec<u8>, context: Option<String>, ctx: &SigCo
         .iter()
         .map(|m| (m.key.clone(), m.span.clone()))
         .collect();
-    match extract(&p, members, ctx) {
+    match extract(&p, members, ctx, opts) {
         Ok((facts, findings)) => {
             p.findings = findings
                 .into_iter()
@@ -193,6 +220,7 @@ fn extract(
     p: &Prepared,
     members: &[Member],
     ctx: &SigContext,
+    opts: PrepareOptions,
 ) -> Result<(Facts, Vec<Finding>), Box<Finding>> {
     let mut out = Vec::new();
     let get = |name: &str| members.iter().find(|m| m.key == name).map(|m| &m.value);
@@ -340,15 +368,24 @@ fn extract(
         _ => None,
     };
 
-    // Canonical forms: the chain hash and the signing input.
+    // Canonical forms: the chain hash (and from the same bytes the Merkle leaf) and the signing
+    // input.
+    let batch_value = get("batch");
     let mut buf = Vec::with_capacity(p.line.len());
-    let (hash, leaf) = match jcs::write_jcs_object_excluding(members, HASH_EXCLUDED, &mut buf) {
-        Ok(()) => (Some(sha256(&buf)), Some(crate::merkle::leaf_hash(&buf))),
+    let mut leaf = None;
+    let hash = match jcs::write_jcs_object_excluding(members, HASH_EXCLUDED, &mut buf) {
+        Ok(()) => {
+            if batch_value.is_some() || opts.leaf_hashes {
+                leaf = Some(crate::merkle::leaf_hash(&buf));
+            }
+            Some(sha256(&buf))
+        }
         Err(e) => {
             out.push(canon_finding(p, &e));
-            (None, None)
+            None
         }
     };
+    let batch = batch_value.and_then(|v| epoch::check_batch(p, v, leaf.as_ref(), &mut out));
     let (signing_input, digest) = if hash.is_some() {
         buf.clear();
         match jcs::write_jcs_object_excluding(members, SIGN_EXCLUDED, &mut buf) {
@@ -393,8 +430,9 @@ fn extract(
         session_hash,
         recording_mode,
         hash,
-        leaf,
         sig,
+        leaf,
+        batch,
     };
     Ok((facts, out))
 }

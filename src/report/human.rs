@@ -14,7 +14,7 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
-use super::{Report, Status, Verdict};
+use super::{CheckpointOutcome, Report, Status, TailAnchor, Verdict};
 use crate::finding::{Code, Finding, Location, Severity};
 
 /// How the human report looks.
@@ -83,6 +83,7 @@ pub fn render_human(report: &Report, style: HumanStyle) -> String {
     }
     out.push('\n');
     out.push_str(&table(report, style));
+    out.push_str(&anchors_table(report, style));
     out.push('\n');
 
     let handler = GraphicalReportHandler::new_themed(if style.color {
@@ -192,6 +193,26 @@ fn table(report: &Report, style: HumanStyle) -> String {
             "tail".to_string(),
             mark(&c.tail, c.completeness_required),
         ]);
+        let anchors: Vec<String> = c
+            .tail_anchors
+            .iter()
+            .map(|a| match a {
+                TailAnchor::CloseRecord(at) => {
+                    format!("close record ({})", report.place(Some(at)))
+                }
+                TailAnchor::Checkpoint { source, size } => {
+                    format!("checkpoint {source} (size {size})")
+                }
+            })
+            .collect();
+        t.add_row(vec![
+            "tail anchored by".to_string(),
+            if anchors.is_empty() {
+                "nothing".to_string()
+            } else {
+                anchors.join("\n")
+            },
+        ]);
         out.push_str(&t.to_string());
         out.push('\n');
     }
@@ -221,6 +242,65 @@ fn compact_table(report: &Report, style: HumanStyle) -> String {
             c.authenticity.as_str().to_string(),
             c.head.as_str().to_string(),
             c.tail.as_str().to_string(),
+        ]);
+    }
+    let mut out = t.to_string();
+    out.push('\n');
+    out
+}
+
+/// Checkpoints and batch epochs, when there are any.
+fn anchors_table(report: &Report, style: HumanStyle) -> String {
+    if report.checkpoints.is_empty() && report.epochs.is_empty() {
+        return String::new();
+    }
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width as u16)
+        .set_header(vec!["anchor", "size", "signature", "outcome"]);
+    for c in &report.checkpoints {
+        let outcome = match &c.outcome {
+            CheckpointOutcome::NotTrusted => "not trusted: not compared".to_string(),
+            CheckpointOutcome::AnchorsExport => "anchors the whole export (tail)".to_string(),
+            CheckpointOutcome::AnchorsPrefix { uncovered } => {
+                format!(
+                    "anchors the first {} records; {uncovered} after them not covered",
+                    c.size
+                )
+            }
+            CheckpointOutcome::AnchorsEpoch => format!("anchors epoch {}", c.epochs.join(", ")),
+            CheckpointOutcome::Truncated { missing } => {
+                format!("FAILED: truncated, {missing} record(s) missing")
+            }
+            CheckpointOutcome::RootMismatch => "FAILED: root not reproduced".to_string(),
+            CheckpointOutcome::Unverifiable => "root cannot be recomputed".to_string(),
+        };
+        let signature = if c.signers.is_empty() {
+            c.signature.to_string()
+        } else {
+            format!("{}: {}", c.signature, c.signers.join("; "))
+        };
+        t.add_row(vec![
+            format!("checkpoint {}", c.source),
+            c.size.to_string(),
+            signature,
+            outcome,
+        ]);
+    }
+    for e in &report.epochs {
+        let outcome = match (&e.anchored_by, e.status) {
+            (Some(by), _) => format!("anchored by checkpoint {by}"),
+            (None, super::EpochStatus::Consistent) => {
+                "consistent, unanchored: proves nothing by itself".to_string()
+            }
+            (None, s) => s.as_str().to_string(),
+        };
+        t.add_row(vec![
+            format!("batch epoch {}", short_id(&e.id)),
+            e.tree_size.unwrap_or(e.records).to_string(),
+            "unsigned (batch)".to_string(),
+            outcome,
         ]);
     }
     let mut out = t.to_string();
