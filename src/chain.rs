@@ -105,6 +105,7 @@ struct ChainState {
     unsigned: u64,
     signers: BTreeSet<String>,
     pending_unsigned: Vec<Finding>,
+    outside_window: u64,
     self_recorded: bool,
     link_unverifiable: bool,
     last_verified: bool,
@@ -204,7 +205,7 @@ impl Chains {
         chains.sort_by_key(|(_, s)| s.order);
         let mut summaries = Vec::new();
         for (id, mut s) in chains {
-            let signed = s.verified + s.failed_sigs + s.unknown_sigs;
+            let signed = s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window;
             if signed == 0 && s.unsigned > 0 && !policy.require_signatures {
                 sink.push(
                     Finding::new(
@@ -276,6 +277,7 @@ impl ChainState {
             unsigned: 0,
             signers: BTreeSet::new(),
             pending_unsigned: Vec::new(),
+            outside_window: 0,
             self_recorded: false,
             link_unverifiable: false,
             last_verified: false,
@@ -543,7 +545,9 @@ fn check_signature(
                 },
                 None,
             );
-            if policy.require_signatures || s.verified + s.failed_sigs + s.unknown_sigs > 0 {
+            if policy.require_signatures
+                || s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window > 0
+            {
                 out.push(f);
             } else if s.pending_unsigned.len() < PENDING_UNSIGNED_LIMIT {
                 s.pending_unsigned.push(f);
@@ -558,6 +562,7 @@ fn check_signature(
         }
         SigOutcome::Failed => s.failed_sigs += 1,
         SigOutcome::Unknown => s.unknown_sigs += 1,
+        SigOutcome::OutsideWindow => s.outside_window += 1,
     }
     // The first signed record: unsigned ones before it are now known to sit in a signed chain.
     out.append(&mut s.pending_unsigned);
@@ -680,7 +685,7 @@ fn summarise(
     } else {
         Status::Established("every hash and link recomputed".into())
     };
-    let signed = s.verified + s.failed_sigs + s.unknown_sigs;
+    let signed = s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window;
     let (authenticity, auth_required) = if failed(Guarantee::Authenticity) {
         (Status::Failed, true)
     } else if s.unknown_sigs > 0 {
@@ -695,6 +700,22 @@ fn summarise(
         (
             Status::NotEstablished("no record is signed".into()),
             policy.keys_supplied || policy.require_signatures,
+        )
+    } else if s.outside_window > 0 && s.verified == 0 {
+        (
+            Status::NotEstablished(format!(
+                "no signed record in the --since/--until window; {} outside it hashed and linked only",
+                s.outside_window
+            )),
+            true,
+        )
+    } else if s.outside_window > 0 {
+        (
+            Status::Established(format!(
+                "the {} signed record(s) in the --since/--until window verified; {} outside it hashed and linked only",
+                s.verified, s.outside_window
+            )),
+            true,
         )
     } else {
         (

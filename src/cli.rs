@@ -268,6 +268,17 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "KEY", requires = "certificate")]
     pub sign_key: Option<PathBuf>,
 
+    /// Check signatures only of records at or after T (RFC 3339, or a duration back from --now: 24h, 7d).
+    ///
+    /// Records before the window are still parsed, hashed and linked, so the window is proven to
+    /// continue what came before; only their signatures are skipped. The report says so per chain.
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+
+    /// Check signatures only of records at or before T (RFC 3339, or a duration back from --now).
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+
     /// The instant taken as now (RFC 3339), recorded in certificates; default: the clock.
     #[arg(long, value_name = "T")]
     pub now: Option<String>,

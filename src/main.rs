@@ -11,7 +11,7 @@ use audit_verify::cert::{self, CertError, SigningKey};
 use audit_verify::cli::{
     CertCommand, Cli, Color, Command, Format, InputFormatArg, KeygenAlg, ProviderName, VerifyArgs,
 };
-use audit_verify::config::{OutputFormat, VerifyConfig};
+use audit_verify::config::{OutputFormat, VerifyConfig, parse_instant_or_duration};
 use audit_verify::crypto::{KeyAlg, default_provider};
 use audit_verify::ingest::InputFormat;
 use audit_verify::keys::KeyRing;
@@ -233,6 +233,22 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
         Ok(n) => n,
         Err(e) => return fail(e),
     };
+    for (flag, text, slot) in [
+        ("--since", &args.since, &mut config.since),
+        ("--until", &args.until, &mut config.until),
+    ] {
+        if let Some(t) = text {
+            match parse_instant_or_duration(t, now) {
+                Ok(ts) => *slot = Some(ts),
+                Err(e) => {
+                    return fail(miette::miette!(
+                        code = "audit_verify::usage::window",
+                        "{flag}: {e}"
+                    ));
+                }
+            }
+        }
+    }
     // Load the signing key before the work, so that a bad key fails fast.
     let signer = match &args.sign_key {
         Some(p) => match SigningKey::load(p) {

@@ -68,6 +68,8 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
     let mut anchors = Anchors::new(checked);
     let prepare_opts = aat::PrepareOptions {
         leaf_hashes: anchors.needs_leaves() || config.merkle_state,
+        since: config.since,
+        until: config.until,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs.unwrap_or(0))
