@@ -6,13 +6,14 @@
 //! sessions, never with the number of records. Each failed check reports at the first record that
 //! is provably wrong and then re-synchronises on it, so one edit gives one finding, not a cascade.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use sha2::{Digest as _, Sha256};
 
+use crate::compact::CompactRange;
 use crate::finding::{Code, Finding, Guarantee, Location, Severity};
 use crate::profile::aat::{Digest, Facts, Link, Prepared};
-use crate::report::{ChainSummary, Status};
+use crate::report::{ChainSummary, Status, TailAnchor};
 use crate::sig::SigOutcome;
 
 /// How many unsigned records are remembered per chain before its first signed one.
@@ -109,7 +110,17 @@ struct ChainState {
     unsigned: u64,
     signers: BTreeSet<String>,
     pending_unsigned: Vec<Pending>,
+    outside_window: u64,
     self_recorded: bool,
+    link_unverifiable: bool,
+    last_verified: bool,
+    /// The first record's links, as found (for joining shards and anchors).
+    start_prev_hash: Option<Link>,
+    start_parent: Option<String>,
+    first_record_id: Option<String>,
+    /// Merkle compact range over the chain's leaves at their global positions; `None` when the
+    /// position of the first record is unknown or a record could not be hashed.
+    range: Option<CompactRange>,
 }
 
 /// An unsigned record met before the first signed record of its chain.
@@ -140,6 +151,10 @@ pub struct Chains {
     pending_quoted: usize,
     /// The line of the last record that could not be read, per source.
     last_unreadable: Option<Location>,
+    /// Sources whose container cannot carry every hashed member.
+    lossy: HashSet<usize>,
+    /// A trusted checkpoint covering the whole export, which anchors every chain's tail.
+    export_tail: Option<TailAnchor>,
 }
 
 impl Chains {
@@ -150,7 +165,22 @@ impl Chains {
             chains: HashMap::new(),
             pending_quoted: 0,
             last_unreadable: None,
+            lossy: HashSet::new(),
+            export_tail: None,
         }
+    }
+
+    /// Marks a source as lossy: hash links into its records are not established when they do
+    /// not match, rather than failed.
+    pub fn set_lossy(&mut self, source: usize) {
+        self.lossy.insert(source);
+    }
+
+    /// Records that a trusted checkpoint covers the whole export (see
+    /// [`crate::checkpoint::anchor`]): then no chain's tail can have been cut without trace, and
+    /// an open session is not reported as such.
+    pub fn set_export_tail(&mut self, anchor: Option<TailAnchor>) {
+        self.export_tail = anchor;
     }
 
     /// Feeds one prepared record, in file order.
@@ -178,7 +208,16 @@ impl Chains {
         if is_new {
             check_head(state, &p, facts, &mut out);
         } else {
-            check_link(state, &p, facts, self.last_unreadable.as_ref(), &mut out);
+            let lossy =
+                self.lossy.contains(&p.at.source) || self.lossy.contains(&state.last.source);
+            check_link(
+                state,
+                &p,
+                facts,
+                self.last_unreadable.as_ref(),
+                lossy,
+                &mut out,
+            );
             check_seq(state, &p, facts, &mut out);
         }
         check_time(state, &p, facts, &mut out);
@@ -202,11 +241,12 @@ impl Chains {
     /// Ends every chain: completeness, chain-level signature findings, and the summaries.
     pub fn finish(self, sink: &mut FindingSink) -> Vec<ChainSummary> {
         let policy = self.policy;
+        let export_tail = self.export_tail;
         let mut chains: Vec<(String, ChainState)> = self.chains.into_iter().collect();
         chains.sort_by_key(|(_, s)| s.order);
         let mut summaries = Vec::new();
         for (id, mut s) in chains {
-            let signed = s.verified + s.failed_sigs + s.unknown_sigs;
+            let signed = s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window;
             if signed == 0 && s.unsigned > 0 && !policy.require_signatures {
                 sink.push(
                     Finding::new(
@@ -223,7 +263,7 @@ impl Chains {
                     sink.push(f.into_finding(&id));
                 }
             }
-            if s.closed.is_none() {
+            if s.closed.is_none() && export_tail.is_none() {
                 sink.push(
                     Finding::new(
                         Code::ChainTailOpen,
@@ -246,7 +286,7 @@ impl Chains {
                     .at(s.first.clone()),
                 );
             }
-            summaries.push(summarise(id, &s, policy, sink));
+            summaries.push(summarise(id, &s, policy, export_tail.as_ref(), sink));
         }
         summaries
     }
@@ -278,7 +318,18 @@ impl ChainState {
             unsigned: 0,
             signers: BTreeSet::new(),
             pending_unsigned: Vec::new(),
+            outside_window: 0,
             self_recorded: false,
+            link_unverifiable: false,
+            last_verified: false,
+            start_prev_hash: facts.prev_hash,
+            start_parent: facts.parent_record_id.clone().flatten(),
+            first_record_id: facts.record_id.clone(),
+            range: match (facts.prev_hash, facts.seq) {
+                (Some(Link::Genesis), _) => Some(CompactRange::new(0)),
+                (Some(Link::Hash(_)), Some(seq)) => Some(CompactRange::new(seq)),
+                _ => None,
+            },
         }
     }
 }
@@ -336,6 +387,7 @@ fn check_link(
     p: &Prepared,
     facts: &Facts,
     unreadable: Option<&Location>,
+    lossy: bool,
     out: &mut Vec<Finding>,
 ) {
     if s.closed.is_some() {
@@ -386,6 +438,22 @@ fn check_link(
                 )
                 .related(s.last.clone()),
             ),
+            // A lossy container rebuilds records from its fields; a record whose signature verified
+            // was rebuilt exactly (the signature covers every member but the signatures and batch),
+            // so only links from unverified records are softened.
+            Some(_) if lossy && !s.last_verified && s.link_unverifiable => {}
+            Some(expected) if lossy && !s.last_verified => {
+                s.link_unverifiable = true;
+                out.push(
+                    p.finding(
+                        Code::ChainLinkUnverifiable,
+                        "prev_hash does not match the previous record as rebuilt from the container's fields; later such links in this chain are not reported",
+                        Some("prev_hash"),
+                    )
+                    .expected_found(hex::encode(expected), hex::encode(found))
+                    .related(s.last.clone()),
+                );
+            }
             Some(expected) => out.push(
                 p.finding(
                     Code::ChainLinkMismatch,
@@ -510,8 +578,8 @@ fn check_signature(
     match &facts.sig {
         SigOutcome::Unsigned => {
             s.unsigned += 1;
-            let report_now =
-                policy.require_signatures || s.verified + s.failed_sigs + s.unknown_sigs > 0;
+            let report_now = policy.require_signatures
+                || s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window > 0;
             // Build the finding (it quotes the line) only when it is kept.
             if report_now {
                 out.push(p.finding(
@@ -545,6 +613,7 @@ fn check_signature(
         }
         SigOutcome::Failed => s.failed_sigs += 1,
         SigOutcome::Unknown => s.unknown_sigs += 1,
+        SigOutcome::OutsideWindow => s.outside_window += 1,
     }
     // The first signed record: unsigned ones before it are now known to sit in a signed chain.
     for f in s.pending_unsigned.drain(..) {
@@ -557,6 +626,15 @@ fn check_signature(
 
 fn advance(s: &mut ChainState, p: &Prepared, facts: &Facts) {
     s.records += 1;
+    s.last_verified = matches!(facts.sig, SigOutcome::Verified { .. });
+    match facts.leaf {
+        Some(leaf) => {
+            if let Some(r) = s.range.as_mut() {
+                r.push(leaf);
+            }
+        }
+        None => s.range = None,
+    }
     s.last = p.at.clone();
     s.last_hash = facts.hash;
     if facts.record_id.is_some() {
@@ -637,7 +715,13 @@ fn check_close(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Fi
     }
 }
 
-fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> ChainSummary {
+fn summarise(
+    id: String,
+    s: &ChainState,
+    policy: Policy,
+    export_tail: Option<&TailAnchor>,
+    sink: &FindingSink,
+) -> ChainSummary {
     let counts = sink.chain_counts(&id);
     let failed = |g: Guarantee| {
         counts.iter().any(|(c, n)| {
@@ -651,10 +735,14 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
         Status::Failed
     } else if counts.contains_key(&Code::CanonUnsupported) {
         Status::NotEstablished("some records could not be canonicalized".into())
+    } else if s.link_unverifiable {
+        Status::NotEstablished(
+            "prev_hash links cannot be recomputed from the container's fields".into(),
+        )
     } else {
         Status::Established("every hash and link recomputed".into())
     };
-    let signed = s.verified + s.failed_sigs + s.unknown_sigs;
+    let signed = s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window;
     let (authenticity, auth_required) = if failed(Guarantee::Authenticity) {
         (Status::Failed, true)
     } else if s.unknown_sigs > 0 {
@@ -670,6 +758,22 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
             Status::NotEstablished("no record is signed".into()),
             policy.keys_supplied || policy.require_signatures,
         )
+    } else if s.outside_window > 0 && s.verified == 0 {
+        (
+            Status::NotEstablished(format!(
+                "no signed record in the --since/--until window; {} outside it hashed and linked only",
+                s.outside_window
+            )),
+            true,
+        )
+    } else if s.outside_window > 0 {
+        (
+            Status::Established(format!(
+                "the {} signed record(s) in the --since/--until window verified; {} outside it hashed and linked only",
+                s.verified, s.outside_window
+            )),
+            true,
+        )
     } else {
         (
             Status::Established(format!("all {} records signed and verified", s.verified)),
@@ -681,13 +785,22 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
         Head::MidSession => Status::NotEstablished("starts mid-session".into()),
         Head::Unknown => Status::NotEstablished("first record has no usable prev_hash".into()),
     };
-    let tail = match (&s.closed, s.close_signed) {
-        (Some(_), true) => Status::Established("ends in a signed session_end record".into()),
-        (Some(_), false) => Status::Established("ends in a session_end record".into()),
-        (None, _) => Status::NotEstablished(
+    let tail = match (&s.closed, s.close_signed, export_tail) {
+        (Some(_), true, _) => Status::Established("ends in a signed session_end record".into()),
+        (Some(_), false, _) => Status::Established("ends in a session_end record".into()),
+        (None, _, Some(TailAnchor::Checkpoint { source, size })) => Status::Established(format!(
+            "no session_end record, but checkpoint {source} (size {size}) covers the whole export"
+        )),
+        (None, _, _) => Status::NotEstablished(
             "no session_end record: records after the last could be missing".into(),
         ),
     };
+    let tail_anchors: Vec<TailAnchor> = s
+        .closed
+        .iter()
+        .map(|at| TailAnchor::CloseRecord(at.clone()))
+        .chain(export_tail.cloned())
+        .collect();
     ChainSummary {
         id,
         records: s.records,
@@ -706,9 +819,20 @@ fn summarise(id: String, s: &ChainState, policy: Policy, sink: &FindingSink) -> 
         head,
         tail,
         completeness_required: policy.require_complete,
+        tail_anchors,
         findings: counts
             .iter()
             .map(|(c, n)| (c.as_str().to_string(), *n))
             .collect(),
+        head_hash: s.last_hash,
+        head_record_id: s.last_record_id.clone(),
+        start_prev_hash: match s.start_prev_hash {
+            Some(Link::Hash(h)) => Some(h),
+            _ => None,
+        },
+        start_parent_record_id: s.start_parent.clone(),
+        first_record_id: s.first_record_id.clone(),
+        closed: s.closed.is_some(),
+        range: s.range.clone(),
     }
 }

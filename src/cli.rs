@@ -16,6 +16,10 @@ Examples:
   Gate CI on a machine-readable report, failing on unsigned records:
     audit-verify verify today.jsonl --keys keys/ --format json --require-signatures
 
+  Hold the export against the log's signed checkpoint (truncation then fails):
+    audit-verify verify export.jsonl --keys keys/ --checkpoint log.checkpoint \
+      --checkpoint-key 'log.example/audit+1a2b3c4d+AaBb...'
+
 Exit codes: 0 verified, 1 failed, 2 error (could not verify), 3 inconclusive.";
 
 /// Verify AI agent audit-trail exports offline: canonical hashes, chain links, sequence numbers,
@@ -50,6 +54,52 @@ pub enum Command {
     #[command(after_long_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
 
+    /// Check a verification certificate and print what it certifies.
+    #[command(subcommand)]
+    Cert(CertCommand),
+
+    /// Write an auditor's signing key pair (PKCS#8 private key, SPKI public key).
+    ///
+    /// The private key file is created with mode 0600; existing files are never overwritten.
+    #[command(
+        after_long_help = "Example:\n  audit-verify keygen --alg es256 --out ~/.audit-verify"
+    )]
+    Keygen {
+        /// Algorithm.
+        #[arg(long, value_enum)]
+        alg: KeygenAlg,
+        /// Directory to write the key pair into (created if absent).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+
+    /// Merge the certificates of consecutive shards of one export into one certificate.
+    ///
+    /// Each shard certificate is authenticated with --key; then, per chain, the head of shard k
+    /// must be linked from the start of shard k+1 (prev_hash, parent_record_id, sequence) and the
+    /// Merkle ranges must be adjacent. Any boundary that does not fit fails the merge (exit 1) and
+    /// no certificate is written.
+    #[command(
+        after_long_help = "Example:\n  audit-verify merge s1.cert.json s2.cert.json s3.cert.json --key auditor.pub.pem \\\n      --certificate export.cert.json --sign-key auditor.key.pem"
+    )]
+    Merge {
+        /// Shard certificates, in export order.
+        #[arg(required = true, value_name = "CERT")]
+        certs: Vec<PathBuf>,
+        /// Public key(s) that signed the shard certificates.
+        #[arg(long = "key", required = true, value_name = "PUB")]
+        keys: Vec<PathBuf>,
+        /// Where to write the merged certificate.
+        #[arg(long, value_name = "OUT")]
+        certificate: PathBuf,
+        /// The auditor's private key (PKCS#8 PEM).
+        #[arg(long, value_name = "KEY")]
+        sign_key: PathBuf,
+        /// The instant recorded as verified_at (RFC 3339); default: the clock.
+        #[arg(long, value_name = "T")]
+        now: Option<String>,
+    },
+
     /// Print shell completions to stdout.
     ///
     /// Pre-generated files are also shipped in man/completions/.
@@ -61,6 +111,42 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `cert` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Authenticate a certificate, print what it certifies, and optionally re-check its inputs.
+    ///
+    /// Exit 0 when the certificate is authentic (and the inputs match); 1 when it was altered, is
+    /// not signed by the key, or an input's digest differs; 2 when it cannot be read.
+    #[command(
+        after_long_help = "Example:\n  audit-verify cert verify audit.cert.json --key auditor.pub.pem --inputs export.jsonl"
+    )]
+    Verify {
+        /// The certificate (DSSE JSON envelope).
+        #[arg(value_name = "CERT")]
+        cert: PathBuf,
+        /// The auditor's public key(s): PEM SPKI, JWK or JWKS.
+        #[arg(long = "key", required = true, value_name = "PUB")]
+        keys: Vec<PathBuf>,
+        /// Re-check these files against the certificate's subjects (SHA-256).
+        #[arg(long, num_args = 1.., value_name = "FILE")]
+        inputs: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+}
+
+/// Signing algorithms for auditor keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeygenAlg {
+    /// ECDSA P-256 with SHA-256.
+    Es256,
+    /// ML-DSA-65 (FIPS 204).
+    #[value(name = "ml-dsa-65")]
+    MlDsa65,
 }
 
 /// Report formats.
@@ -83,6 +169,19 @@ pub enum Color {
     Never,
 }
 
+/// Containers, as typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    /// JSON Lines.
+    Jsonl,
+    /// A JSON array or bundle object.
+    Json,
+    /// Syslog (RFC 5424, RFC 6587, RFC 3164).
+    Syslog,
+    /// CSV with a header row.
+    Csv,
+}
+
 /// Crypto providers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProviderName {
@@ -95,7 +194,10 @@ pub enum ProviderName {
 /// Arguments of `verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Export files to verify (JSON Lines), in order; chains may continue across files.
+    /// Exports to verify: files, directories (their files in name order) or - for stdin.
+    ///
+    /// Inputs are read in order as parts of one export, so a chain may continue from one file
+    /// into the next. Gzip is decompressed transparently.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
@@ -107,11 +209,40 @@ pub struct VerifyArgs {
     #[arg(long = "keys", value_name = "PATH")]
     pub keys: Vec<PathBuf>,
 
+    /// Container format; default: detected from the content.
+    ///
+    /// jsonl: one record per line. json: an array of records or an object with a "records" array.
+    /// syslog: RFC 5424 (one message per line or RFC 6587 octet counting; the record in MSG or in
+    /// a record= structured-data parameter), RFC 3164 with a warning. csv: header row, AAT §10.3
+    /// columns. Gzip is decompressed transparently in every case.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormatArg>,
+
     /// Input profile (dialect); default: detected from the records.
     ///
     /// Built in: aat (IETF draft-sharif-agent-audit-trail -04 to -06).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+
+    /// Signed checkpoint (tree head) to hold the records against; repeatable.
+    ///
+    /// A C2SP tlog-checkpoint signed note, verified with --checkpoint-key, or a JSON checkpoint
+    /// (audit-verify/checkpoint/v1), verified with a key from --keys. The export's Merkle tree
+    /// has one RFC 6962 leaf per record, SHA-256(0x00 || JCS(record without batch)), in file
+    /// order: fewer records than the checkpoint's size is truncation, another root a failure. A
+    /// checkpoint whose root is that of an AAT batch epoch anchors that epoch. See
+    /// docs/checkpoints.md.
+    #[arg(long = "checkpoint", value_name = "PATH")]
+    pub checkpoints: Vec<PathBuf>,
+
+    /// C2SP verifier key for checkpoint notes, or a file with one per line; repeatable.
+    ///
+    /// The vkey form NAME+KEYID+KEY: the key name, the key id as 8 hex digits, and base64 of a
+    /// type byte, 0x01 (Ed25519 note signature) or 0x04 (Ed25519 witness cosignature), followed
+    /// by the 32-byte Ed25519 key. The key id must be the first four bytes of
+    /// SHA-256(name || 0x0A || type || key).
+    #[arg(long = "checkpoint-key", value_name = "VKEY|FILE")]
+    pub checkpoint_keys: Vec<String>,
 
     /// Treat unsigned records as failures.
     #[arg(long)]
@@ -128,6 +259,29 @@ pub struct VerifyArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Write a signed verification certificate (DSSE + in-toto) to OUT; needs --sign-key.
+    #[arg(long, value_name = "OUT", requires = "sign_key")]
+    pub certificate: Option<PathBuf>,
+
+    /// The auditor's private key for --certificate (PKCS#8 PEM, P-256 or ML-DSA-65).
+    #[arg(long, value_name = "KEY", requires = "certificate")]
+    pub sign_key: Option<PathBuf>,
+
+    /// Check signatures only of records at or after T (RFC 3339, or a duration back from --now: 24h, 7d).
+    ///
+    /// Records before the window are still parsed, hashed and linked, so the window is proven to
+    /// continue what came before; only their signatures are skipped. The report says so per chain.
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+
+    /// Check signatures only of records at or before T (RFC 3339, or a duration back from --now).
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+
+    /// The instant taken as now (RFC 3339), recorded in certificates; default: the clock.
+    #[arg(long, value_name = "T")]
+    pub now: Option<String>,
 
     /// Worker threads for parsing, hashing and signature checks (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]

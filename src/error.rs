@@ -1,5 +1,6 @@
 //! The top-level error: a failure of the tool to verify at all (exit 2), never a finding.
 
+use crate::checkpoint::CheckpointError;
 use crate::ingest::IngestError;
 use crate::keys::KeyError;
 
@@ -15,6 +16,11 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Keys(#[from] KeyError),
+
+    /// A checkpoint or checkpoint key could not be read or parsed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Checkpoint(#[from] CheckpointError),
 
     /// The inputs hold no record at all.
     #[error("{name}: no records (the input is empty or holds only blank lines)")]

@@ -83,6 +83,15 @@ codes! {
     InputCrlf => "input.crlf", Info, Input,
         "CRLF line endings",
         "lines end in CR LF; the CR is removed before parsing and hashes are unaffected";
+    ContainerMalformed => "container.malformed", Error, Input,
+        "the container cannot deliver a record here",
+        "a syslog frame, CSV row or JSON array element is broken (truncated, merged, wrong octet count, unbalanced quote): data was damaged or cut";
+    ContainerLossy => "container.lossy", Warning, Integrity,
+        "the container cannot carry everything the hashes cover",
+        "the records are rebuilt from the container's fields only (e.g. CSV columns); links and signatures that cover other members cannot be recomputed, so what they protect is reported as not established, not as tampered";
+    SyslogLegacy => "syslog.legacy", Warning, Input,
+        "RFC 3164 syslog lines",
+        "legacy syslog has no structured header; the JSON object in each message was taken as the record. Prefer RFC 5424 exports";
     RecordMalformed => "record.malformed", Error, Input,
         "record line is not valid JSON",
         "the line cannot be read as a record: it was corrupted, truncated or edited by hand";
@@ -113,6 +122,9 @@ codes! {
     ChainLinkMismatch => "chain.link_mismatch", Error, Integrity,
         "prev_hash does not match the previous record",
         "the previous record of this chain was altered, or a record between them was removed, inserted or moved";
+    ChainLinkUnverifiable => "chain.link_unverifiable", Warning, Integrity,
+        "prev_hash cannot be recomputed from this container",
+        "the container did not carry every member of the previous record (e.g. its signature), so its hash cannot be recomputed; the link is not established, which is not evidence of tampering";
     ChainParentMismatch => "chain.parent_mismatch", Error, Integrity,
         "parent_record_id does not name the previous record",
         "a record was removed, inserted or moved, or the link was edited";
@@ -209,9 +221,69 @@ codes! {
     KeyKidNotDerived => "key.kid_not_derived", Warning, Authenticity,
         "kid matched only as declared in the key file",
         "signer_kid is not the thumbprint of the key under any recognised rule; the key binding rests on the key file's own label";
+    KeyNote => "key.note", Info, Authenticity,
+        "note about a supplied key",
+        "a key file entry was skipped or is unusual (for example a kid that is not the key's thumbprint); check the key files you supplied";
     AatSelfRecorded => "aat.self_recorded", Info, Authenticity,
         "self-recorded session",
         "the genesis declares recording_mode self: the agent signs its own audit trail, no independent recorder vouches for it";
+    MerkleBatchInvalid => "merkle.batch_invalid", Error, Integrity,
+        "batch member is malformed",
+        "batch must hold epoch_id (string), merkle_root (64 lowercase hex), leaf_index (integer below tree_size), inclusion_proof (array of {hash, side: left|right}) and optionally tree_size (integer > 0); a malformed batch cannot be checked";
+    MerkleProofInvalid => "merkle.proof_invalid", Error, Integrity,
+        "inclusion proof does not lead to merkle_root",
+        "folding the record's leaf hash with its proof gives another root: the record (its leaf covers everything but batch, signatures included), a proof hash or the epoch root was altered after the batch was computed";
+    MerkleProofLength => "merkle.proof_length", Error, Integrity,
+        "inclusion proof has the wrong length for leaf_index and tree_size",
+        "RFC 9162 fixes the number of proof steps for a leaf position; a proof element was added or removed, or leaf_index or tree_size was changed";
+    MerkleSideMismatch => "merkle.side_mismatch", Error, Integrity,
+        "proof side label disagrees with the leaf position",
+        "with tree_size, the side of every sibling follows from leaf_index (RFC 9162 section 2.1.3.2); a side label or the leaf_index was edited";
+    MerkleEpochInconsistent => "merkle.epoch_inconsistent", Error, Integrity,
+        "records of one epoch disagree on merkle_root or tree_size",
+        "every record of an epoch carries the same root and size; this one was edited or belongs to another epoch";
+    MerkleLeafDuplicate => "merkle.leaf_duplicate", Error, Integrity,
+        "two records claim the same leaf of an epoch",
+        "a record was replayed or a leaf_index was edited";
+    MerkleLeafMissing => "merkle.leaf_missing", Error, Completeness,
+        "leaves of a batch epoch are missing",
+        "an epoch's leaf indexes must be exactly 0 to tree_size-1: records of the epoch were removed or withheld, or the export does not hold the whole epoch";
+    MerkleRootMismatch => "merkle.root_mismatch", Error, Integrity,
+        "root over the epoch's records differs from merkle_root",
+        "the RFC 6962 tree over the epoch's records in leaf order does not give the root they claim: a record was altered, added or moved";
+    MerkleEpochUnverifiable => "merkle.epoch_unverifiable", Warning, Integrity,
+        "batch epoch root cannot be recomputed",
+        "a record of the epoch could not be parsed or canonicalized, or its leaves are too far out of order, so the epoch root is not established";
+    MerkleEpochUnanchored => "merkle.epoch_unanchored", Warning, Completeness,
+        "batch epoch root is consistent but unanchored",
+        "batch is neither signed nor chained: whoever truncates or re-forges the records can recompute a consistent epoch, so the root proves nothing by itself; supply the signed checkpoint that anchors it with --checkpoint";
+    CheckpointSignatureInvalid => "checkpoint.signature_invalid", Error, Completeness,
+        "checkpoint signature does not verify",
+        "a signature by a supplied key does not verify: the checkpoint was altered or forged; it is not trusted and anchors nothing";
+    CheckpointUnknownKey => "checkpoint.unknown_key", Warning, Completeness,
+        "checkpoint signed by no supplied key",
+        "supply the log's verifier key (--checkpoint-key for signed notes, --keys for JSON checkpoints); until then the checkpoint is not trusted and anchors nothing";
+    CheckpointUnsigned => "checkpoint.unsigned", Warning, Completeness,
+        "checkpoint carries no signature",
+        "anyone can write an unsigned tree head; it is not trusted and anchors nothing";
+    CheckpointTruncated => "checkpoint.truncated", Error, Completeness,
+        "fewer records than the checkpoint's tree size",
+        "the log held more records when the checkpoint was signed: records after the last one present were removed or withheld";
+    CheckpointRootMismatch => "checkpoint.root_mismatch", Error, Integrity,
+        "records do not reproduce the checkpoint root",
+        "the Merkle tree over the first records (as many as the checkpoint's size) differs from the signed root: a record in that range was altered, removed, inserted or moved";
+    CheckpointInconsistent => "checkpoint.inconsistent", Error, Integrity,
+        "checkpoints contradict each other",
+        "two trusted checkpoints are not consistent (one size with two roots, or a consistency proof that fails): the log forked, or a checkpoint belongs to another log";
+    CheckpointUnverifiable => "checkpoint.unverifiable", Warning, Completeness,
+        "checkpoint root cannot be recomputed",
+        "a record inside the checkpoint's range could not be parsed or canonicalized, so its leaf hash and the root are unknown";
+    CheckpointPrefix => "checkpoint.prefix", Info, Completeness,
+        "checkpoint covers only the first records",
+        "the records up to the checkpoint's size reproduce its root; the records after them are not covered by it";
+    CheckpointMatched => "checkpoint.matched", Info, Completeness,
+        "checkpoint root reproduced",
+        "the records (or the batch epoch named) reproduce the signed root at its size: nothing in that range was altered, removed or reordered since it was signed";
 }
 
 /// A place in the input.
@@ -258,6 +330,8 @@ pub struct Finding {
     pub related: Option<Location>,
     /// The offending line.
     pub quote: Option<Quote>,
+    /// Where the container says the record came from (e.g. a syslog header).
+    pub context: Option<String>,
 }
 
 impl Finding {
@@ -273,6 +347,7 @@ impl Finding {
             found: None,
             related: None,
             quote: None,
+            context: None,
         }
     }
 
@@ -381,9 +456,10 @@ mod tests {
             let (ns, name) = code.as_str().split_once('.').unwrap();
             assert!(!ns.is_empty() && !name.is_empty());
             assert!(
-                code.as_str()
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
+                code.as_str().bytes().all(|b| b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'.'
+                    || b == b'_')
             );
             assert!(!code.help().is_empty() && !code.title().ends_with('.'));
         }

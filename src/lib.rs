@@ -12,15 +12,20 @@
 #![warn(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod canon;
+pub mod cert;
 pub mod chain;
+pub mod checkpoint;
 #[doc(hidden)]
 pub mod cli;
+pub mod compact;
 pub mod config;
 pub mod crypto;
+pub mod epoch;
 pub mod error;
 pub mod finding;
 pub mod ingest;
 pub mod keys;
+pub mod merkle;
 pub mod profile;
 pub mod report;
 pub mod sig;

@@ -7,8 +7,16 @@ mod progress;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use audit_verify::cli::{Cli, Color, Command, Format, ProviderName, VerifyArgs};
-use audit_verify::config::{OutputFormat, VerifyConfig};
+use std::path::{Path, PathBuf};
+
+use audit_verify::cert::{self, CertError, SigningKey};
+use audit_verify::cli::{
+    CertCommand, Cli, Color, Command, Format, InputFormatArg, KeygenAlg, ProviderName, VerifyArgs,
+};
+use audit_verify::config::{OutputFormat, VerifyConfig, parse_instant_or_duration};
+use audit_verify::crypto::{KeyAlg, default_provider};
+use audit_verify::ingest::InputFormat;
+use audit_verify::keys::KeyRing;
 use audit_verify::report::human::{HumanStyle, render_human};
 use audit_verify::report::json::render_json;
 use audit_verify::verify::{NoProgress, Progress, verify};
@@ -37,8 +45,143 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Verify(args)) => run_verify(args),
+        Some(Command::Cert(CertCommand::Verify {
+            cert,
+            keys,
+            inputs,
+            format,
+        })) => run_cert_verify(&cert, &keys, &inputs, format),
+        Some(Command::Keygen { alg, out }) => {
+            let alg = match alg {
+                KeygenAlg::Es256 => KeyAlg::P256,
+                KeygenAlg::MlDsa65 => KeyAlg::MlDsa65,
+            };
+            match cert::keygen(alg, &out) {
+                Ok((private, public)) => {
+                    println!(
+                        "wrote {} (private, mode 0600)\nwrote {} (public)",
+                        private.display(),
+                        public.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e.into()),
+            }
+        }
+        Some(Command::Merge {
+            certs,
+            keys,
+            certificate,
+            sign_key,
+            now,
+        }) => run_merge(&certs, &keys, &certificate, &sign_key, now.as_deref()),
         None => run_verify(cli.verify),
     }
+}
+
+fn parse_now(now: Option<&str>) -> Result<jiff::Timestamp, miette::Report> {
+    match now {
+        None => Ok(jiff::Timestamp::now()),
+        Some(t) => t.parse::<jiff::Timestamp>().map_err(|e| {
+            miette::miette!(
+                code = "audit_verify::usage::now",
+                "--now {t:?} is not an RFC 3339 instant: {e}"
+            )
+        }),
+    }
+}
+
+fn run_cert_verify(path: &Path, keys: &[PathBuf], inputs: &[PathBuf], format: Format) -> ExitCode {
+    let ring = match KeyRing::load(keys) {
+        Ok(r) => r,
+        Err(e) => return fail(e.into()),
+    };
+    let certified = match cert::read_certificate(path, &ring, default_provider()) {
+        Ok(c) => c,
+        Err(e @ (CertError::BadSignature { .. } | CertError::Malformed { .. })) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            return ExitCode::from(1);
+        }
+        Err(e) => return fail(e.into()),
+    };
+    let checks = match cert::check_inputs(&certified.statement, inputs) {
+        Ok(c) => c,
+        Err(e) => return fail(e.into()),
+    };
+    let text = match format {
+        Format::Human => cert::render_certified(&certified, &checks),
+        Format::Json => cert::render_certified_json(&certified, &checks),
+    };
+    let _ = io::stdout().lock().write_all(text.as_bytes());
+    if checks.iter().all(|c| c.subject.is_some()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn run_merge(
+    certs: &[PathBuf],
+    keys: &[PathBuf],
+    out: &Path,
+    sign_key: &Path,
+    now: Option<&str>,
+) -> ExitCode {
+    let now = match parse_now(now) {
+        Ok(n) => n,
+        Err(e) => return fail(e),
+    };
+    let key = match SigningKey::load(sign_key) {
+        Ok(k) => k,
+        Err(e) => return fail(e.into()),
+    };
+    let ring = match KeyRing::load(keys) {
+        Ok(r) => r,
+        Err(e) => return fail(e.into()),
+    };
+    let mut shards = Vec::new();
+    for c in certs {
+        match cert::read_certificate(c, &ring, default_provider()) {
+            Ok(x) => shards.push((c.display().to_string(), x)),
+            Err(e @ (CertError::BadSignature { .. } | CertError::Malformed { .. })) => {
+                eprintln!("{:?}", miette::Report::new(e));
+                return ExitCode::from(1);
+            }
+            Err(e) => return fail(e.into()),
+        }
+    }
+    let statement = match cert::merge(&shards, now) {
+        Ok(s) => s,
+        Err(problems) => {
+            eprintln!("MERGE FAILED: the shards do not compose; no certificate written");
+            for p in problems {
+                let between = shards
+                    .get(p.shard.saturating_sub(1))
+                    .map_or("?", |s| s.0.as_str());
+                let later = shards.get(p.shard).map_or("?", |s| s.0.as_str());
+                eprintln!(
+                    "  chain {} between {between} and {later}: {}",
+                    p.chain, p.message
+                );
+            }
+            return ExitCode::from(1);
+        }
+    };
+    let verdict = statement.predicate.verdict.clone();
+    match cert::sign(&statement, &key) {
+        Ok(text) => {
+            if let Err(e) = std::fs::write(out, text) {
+                return fail(miette::miette!("cannot write {}: {e}", out.display()));
+            }
+        }
+        Err(e) => return fail(e.into()),
+    }
+    println!(
+        "merged {} shard certificate(s) into {} (certified verdict: {verdict})",
+        shards.len(),
+        out.display()
+    );
+    ExitCode::SUCCESS
 }
 
 fn run_verify(args: VerifyArgs) -> ExitCode {
@@ -53,9 +196,18 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     let width = terminal_width().unwrap_or(100);
     let mut config = VerifyConfig::new(args.inputs, args.keys);
     config.profile = args.profile;
+    config.input_format = args.input_format.map(|f| match f {
+        InputFormatArg::Jsonl => InputFormat::Jsonl,
+        InputFormatArg::Json => InputFormat::Json,
+        InputFormatArg::Syslog => InputFormat::Syslog,
+        InputFormatArg::Csv => InputFormat::Csv,
+    });
     config.require_signatures = args.require_signatures;
     config.require_complete = args.require_complete;
+    config.checkpoints = args.checkpoints;
+    config.checkpoint_keys = args.checkpoint_keys;
     config.jobs = args.jobs;
+    config.merkle_state = args.certificate.is_some();
     config.provider = match args.crypto {
         ProviderName::AwsLc => "aws-lc-rs",
         ProviderName::Rustcrypto => "rustcrypto",
@@ -79,6 +231,34 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     }))
     .ok();
 
+    let now = match parse_now(args.now.as_deref()) {
+        Ok(n) => n,
+        Err(e) => return fail(e),
+    };
+    for (flag, text, slot) in [
+        ("--since", &args.since, &mut config.since),
+        ("--until", &args.until, &mut config.until),
+    ] {
+        if let Some(t) = text {
+            match parse_instant_or_duration(t, now) {
+                Ok(ts) => *slot = Some(ts),
+                Err(e) => {
+                    return fail(miette::miette!(
+                        code = "audit_verify::usage::window",
+                        "{flag}: {e}"
+                    ));
+                }
+            }
+        }
+    }
+    // Load the signing key before the work, so that a bad key fails fast.
+    let signer = match &args.sign_key {
+        Some(p) => match SigningKey::load(p) {
+            Ok(k) => Some(k),
+            Err(e) => return fail(e.into()),
+        },
+        None => None,
+    };
     let bar = (!args.quiet && !args.no_progress && io::stderr().is_terminal())
         .then(|| progress::Bar::new(&config.inputs));
     let observer: &dyn Progress = match &bar {
@@ -93,6 +273,17 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e.into()),
     };
+    if let (Some(out), Some(key)) = (&args.certificate, &signer) {
+        let statement = cert::statement(&report, now);
+        match cert::sign(&statement, key) {
+            Ok(text) => {
+                if let Err(e) = std::fs::write(out, text) {
+                    return fail(miette::miette!("cannot write {}: {e}", out.display()));
+                }
+            }
+            Err(e) => return fail(e.into()),
+        }
+    }
     let text = match config.format {
         OutputFormat::Human(style) => render_human(&report, style),
         OutputFormat::Json => render_json(&report),

@@ -6,10 +6,11 @@
 //! logs print nothing. It shows bytes read of all inputs, records read and records/s, and an ETA
 //! estimated from the bytes.
 
-use std::sync::Mutex;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use audit_verify::ingest::Source;
+use audit_verify::ingest::{self, Source};
 use audit_verify::verify::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -18,7 +19,8 @@ const SHOW_AFTER: Duration = Duration::from_secs(1);
 
 /// A progress bar over all inputs of a run.
 pub struct Bar {
-    total: u64,
+    /// Bytes of all inputs; `None` when unknown (standard input, FIFOs, gzip).
+    total: Option<u64>,
     start: Instant,
     state: Mutex<State>,
 }
@@ -50,13 +52,19 @@ impl State {
 }
 
 impl Bar {
-    /// A bar for `inputs` (their sizes make the total; unreadable ones count as empty).
+    /// A bar for `inputs`: the sizes of their files make the total. Standard input, FIFOs and
+    /// gzip files (whose size is not what is read) leave it unknown: then there is no bar and
+    /// no ETA, only bytes, records and records/s.
     pub fn new(inputs: &[Source]) -> Self {
-        let total = inputs
-            .iter()
-            .filter_map(|s| std::fs::metadata(&s.path).ok())
-            .map(|m| m.len())
-            .sum();
+        let total = ingest::expand(inputs).ok().and_then(|sources| {
+            sources
+                .iter()
+                .map(|s| {
+                    let meta = std::fs::metadata(&s.path).ok()?;
+                    (s.name != "-" && meta.is_file() && !is_gzip(&s.path)).then_some(meta.len())
+                })
+                .sum::<Option<u64>>()
+        });
         Bar {
             total,
             start: Instant::now(),
@@ -71,10 +79,8 @@ impl Bar {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn draw(&self, state: &mut State) {
@@ -83,39 +89,50 @@ impl Bar {
             if elapsed < SHOW_AFTER {
                 return;
             }
-            let style = ProgressStyle::with_template(
-                "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+            let template = if self.total.is_some() {
+                "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {msg}"
+            } else {
+                "{elapsed_precise} {spinner} {bytes} {msg}"
+            };
+            let style = ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
             state.bar = Some(
-                ProgressBar::with_draw_target(Some(self.total), ProgressDrawTarget::hidden())
+                ProgressBar::with_draw_target(self.total, ProgressDrawTarget::hidden())
                     .with_style(style)
                     .with_elapsed(elapsed),
             );
         }
         let records = state.records_done + state.records;
         let secs = elapsed.as_secs_f64().max(1e-3);
-        let position = (state.bytes_done + state.bytes).min(self.total);
-        // ETA from the bytes: the rest at the average rate so far.
-        let eta = if position > 0 {
-            (self.total - position) as f64 * secs / position as f64
-        } else {
-            0.0
-        };
+        let read = state.bytes_done + state.bytes;
+        let mut message = format!("{records} rec, {:.0} rec/s", records as f64 / secs);
+        if let Some(total) = self.total {
+            // ETA from the bytes: the rest at the average rate so far.
+            let position = read.min(total);
+            if position > 0 {
+                let eta = (total - position) as f64 * secs / position as f64;
+                message.push_str(", ETA ");
+                message.push_str(&short_duration(eta));
+            }
+        }
         if let Some(bar) = &state.bar {
-            bar.set_position(position);
-            bar.set_message(format!(
-                "{records} rec, {:.0} rec/s, ETA {}",
-                records as f64 / secs,
-                short_duration(eta)
-            ));
+            bar.set_position(self.total.map_or(read, |t| read.min(t)));
+            bar.set_message(message);
             if bar.is_hidden() {
                 // Only now, with position and message set, so the first frame is complete.
                 bar.set_draw_target(ProgressDrawTarget::stderr());
             }
         }
     }
+}
+
+fn is_gzip(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut magic = [0u8; 2];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == [0x1f, 0x8b])
 }
 
 /// `7s`, `2m05s`, `1h02m`.

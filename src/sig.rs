@@ -50,6 +50,8 @@ pub enum SigOutcome {
     Failed,
     /// The key was not supplied: nothing could be established.
     Unknown,
+    /// Outside the `--since`/`--until` window: hashed and linked, signature not checked.
+    OutsideWindow,
 }
 
 impl SigContext {
@@ -249,6 +251,7 @@ fn combine(a: SigOutcome, b: SigOutcome) -> SigOutcome {
             signer: format!("{x} + {y}"),
         },
         (Unsigned, other) | (other, Unsigned) => other,
+        (OutsideWindow, other) | (other, OutsideWindow) => other,
     }
 }
 

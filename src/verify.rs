@@ -2,8 +2,14 @@
 //! verify signatures) in parallel, then feed the records in order to the chain checks.
 //!
 //! ```text
-//! lines --batch--> rayon: aat::prepare --in order--> Chains::observe --> Report
+//! lines --batch--> rayon: aat::prepare --in order--> Anchors::observe, Chains::observe --> Report
 //! ```
+//!
+//! The stages overlap: while the workers prepare batch k, one of them feeds batch k-1 to the
+//! order-dependent checks and reads batch k+1 (see `docs/performance.md`).
+//!
+//! Checkpoints (`--checkpoint`) are parsed and their signatures verified before the first record
+//! is read; [`Anchors`] then holds the records' Merkle tree and the AAT batch epochs against them.
 //!
 //! Memory is bounded by the batch size and the number of chains, never by the file size.
 
@@ -11,18 +17,19 @@ use rayon::prelude::*;
 
 use crate::canon::json::{self, Limits};
 use crate::chain::{Chains, FindingSink, Policy};
+use crate::checkpoint::{self, anchor::Anchors};
 use crate::config::VerifyConfig;
 use crate::error::Error;
-use crate::finding::{Code, Finding, Location};
-use crate::ingest::{self, IngestError, Line, MAX_LINE_BYTES};
+use crate::finding::{Code, Finding, Location, QUOTE_LIMIT, make_quote};
+use crate::ingest::{self, IngestError, MAX_LINE_BYTES, Unit};
 use crate::keys::KeyRing;
 use crate::profile::aat;
 use crate::report::{InputSummary, KeySummary, Report};
 use crate::sig::SigContext;
 
-/// Most lines per batch handed to the workers.
-const BATCH_LINES: usize = 2048;
-/// A batch ends early once its lines hold this many bytes (large signed records).
+/// Most units per batch handed to the workers.
+const BATCH_UNITS: usize = 2048;
+/// A batch ends early once its units hold this many bytes (large signed records).
 const BATCH_BYTES: usize = 2 * 1024 * 1024;
 
 /// Progress observer; the binary shows a bar, tests pass [`NoProgress`].
@@ -61,6 +68,18 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         KeyRing::load(&config.keys)?
     };
     let ctx = SigContext::new(&ring, provider).map_err(Error::KeyPrepare)?;
+    let note_keys = checkpoint::load_note_keys(&config.checkpoint_keys)?;
+    let mut checked = Vec::with_capacity(config.checkpoints.len());
+    for path in &config.checkpoints {
+        let cp = checkpoint::load(path)?;
+        checked.push(checkpoint::verify(cp, &ring, &note_keys, provider));
+    }
+    let mut anchors = Anchors::new(checked);
+    let prepare_opts = aat::PrepareOptions {
+        leaf_hashes: anchors.needs_leaves() || config.merkle_state,
+        since: config.since,
+        until: config.until,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs.unwrap_or(0))
         .build()
@@ -73,40 +92,70 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
     };
     let mut chains = Chains::new(policy);
     let mut sink = FindingSink::new(config.max_stored_per_code);
+    for note in ring.warnings() {
+        sink.push(Finding::new(Code::KeyNote, note.clone()));
+    }
     let mut inputs = Vec::new();
     let mut detected = config.profile.is_some();
     let mut first_failure: Option<(usize, u64, String)> = None;
 
-    for (index, source) in config.inputs.iter().enumerate() {
-        let mut reader = BatchReader::open(index, source)?;
+    let sources = ingest::expand(&config.inputs)?;
+    for (index, source) in sources.iter().enumerate() {
+        let ingest::Opened {
+            digest,
+            format,
+            gzip,
+            lossy,
+            units,
+        } = ingest::open(source, config.input_format)?;
+        let summary = InputSummary {
+            file: source.name.clone(),
+            format: format.as_str().into(),
+            gzip,
+            ..InputSummary::default()
+        };
+        if let Some(what) = lossy {
+            chains.set_lossy(index);
+            sink.push(Finding::new(Code::ContainerLossy, what).at(loc(index, 1, 0)));
+        }
+        let mut reader = BatchReader {
+            index,
+            source,
+            units,
+            summary,
+        };
         let mut current = reader.next_batch()?;
         if !detected {
-            detected = detect(&current.lines, source, &mut first_failure)?;
+            detected = detect(&current.units, source, &mut first_failure)?;
         }
         // Two stages overlap: the workers prepare batch k while one of them feeds batch k-1 to
         // the order-dependent checks and then reads batch k+1. Batches stay in file order.
-        let mut ready: Option<(Vec<Finding>, Vec<aat::Prepared>)> = None;
+        let mut ready: Option<(Batch, Vec<Option<aat::Prepared>>)> = None;
         loop {
-            let lines = std::mem::take(&mut current.lines);
+            let units = std::mem::take(&mut current.units);
             let eof = current.eof;
             let (prepared, next) = pool.install(|| {
                 rayon::join(
                     || {
-                        lines
+                        units
                             .into_par_iter()
-                            .map(|(at, bytes)| aat::prepare(at, bytes, &ctx))
+                            .map(|(at, bytes, context)| {
+                                (at.record != u64::MAX).then(|| {
+                                    aat::prepare_with(at, bytes, context, &ctx, prepare_opts)
+                                })
+                            })
                             .collect::<Vec<_>>()
                     },
                     || -> Result<Option<Batch>, Error> {
-                        if let Some((notes, records)) = ready.take() {
-                            feed(&mut chains, &mut sink, notes, records);
+                        if let Some((batch, prepared)) = ready.take() {
+                            feed(&mut chains, &mut anchors, &mut sink, batch, prepared);
                         }
                         if eof {
                             return Ok(None);
                         }
                         let next = reader.next_batch()?;
                         if !detected {
-                            detected = detect(&next.lines, source, &mut first_failure)?;
+                            detected = detect(&next.units, source, &mut first_failure)?;
                         }
                         progress.records(&source.name, reader.summary.records);
                         progress.advance(&source.name, reader.summary.bytes);
@@ -114,18 +163,28 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                     },
                 )
             });
-            ready = Some((std::mem::take(&mut current.notes), prepared));
+            ready = Some((current, prepared));
             match next? {
                 Some(next) => current = next,
                 None => break,
             }
         }
-        if let Some((notes, records)) = ready.take() {
-            feed(&mut chains, &mut sink, notes, records);
+        if let Some((batch, prepared)) = ready.take() {
+            feed(&mut chains, &mut anchors, &mut sink, batch, prepared);
         }
         progress.records(&source.name, reader.summary.records);
         progress.advance(&source.name, reader.summary.bytes);
-        inputs.push(reader.summary);
+        let BatchReader {
+            units, mut summary, ..
+        } = reader;
+        drop(units);
+        let digest = ingest::input_sha256(source, &digest).map_err(|e| IngestError::Io {
+            name: source.name.clone(),
+            source: e,
+        })?;
+        summary.sha256 = hex::encode(digest);
+        anchors.end_source(index, summary.records);
+        inputs.push(summary);
     }
 
     let total_records: u64 = inputs.iter().map(|i| i.records).sum();
@@ -140,6 +199,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
     if total_records == 0 {
         return Err(Error::NoRecords { name: names() });
     }
+
     if !detected {
         let (src, line, detail) = first_failure.unwrap_or((0, 1, "no JSON value".into()));
         return Err(Error::NotAnExport {
@@ -152,6 +212,12 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         });
     }
 
+    let mut anchor_findings = Vec::new();
+    let anchored = anchors.finish(&mut anchor_findings);
+    for f in anchor_findings {
+        sink.push(f);
+    }
+    chains.set_export_tail(anchored.export_tail.clone());
     let chain_summaries = chains.finish(&mut sink);
     let mut findings = sink.stored;
     findings.sort_by(|a, b| (&a.at, a.code).cmp(&(&b.at, b.code)));
@@ -163,130 +229,151 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         inputs,
         keys: key_summaries(ctx.keys()),
         chains: chain_summaries,
+        checkpoints: anchored.checkpoints,
+        epochs: anchored.epochs,
         findings,
         counts: sink.counts,
     })
 }
 
-/// Feeds one prepared batch to the order-dependent checks: first the findings about its lines
-/// (BOM, CR LF, blank and over-long lines), then its records, as a sequential reader would.
-fn feed(
-    chains: &mut Chains,
-    sink: &mut FindingSink,
-    notes: Vec<Finding>,
-    records: Vec<aat::Prepared>,
-) {
-    for f in notes {
-        sink.push(f);
-    }
-    for p in records {
-        chains.observe(p, sink);
-    }
-}
+/// A record unit: where it is, its bytes and the container's context. A hole (a unit the
+/// container could not deliver) has `record == u64::MAX` and its [`aat::Prepared`] waits in
+/// [`Batch::holes`].
+type RecordUnit = (Location, Vec<u8>, Option<String>);
 
-/// One batch of record lines and the findings about the input met while reading them.
+/// One batch of units and the findings about the input met while reading them.
 struct Batch {
-    lines: Vec<(Location, Vec<u8>)>,
+    units: Vec<RecordUnit>,
+    holes: Vec<aat::Prepared>,
+    /// Findings about the input itself (blank and over-long lines, container notes), in order.
     notes: Vec<Finding>,
     /// The input ends with this batch.
     eof: bool,
 }
 
-/// Reads one input in batches of at most [`BATCH_LINES`] lines or about [`BATCH_BYTES`] bytes.
+/// Feeds one prepared batch to the order-dependent checks: first the findings about its input
+/// lines, then its records (holes in place), then the anchor findings, as a sequential reader
+/// would.
+fn feed(
+    chains: &mut Chains,
+    anchors: &mut Anchors,
+    sink: &mut FindingSink,
+    batch: Batch,
+    prepared: Vec<Option<aat::Prepared>>,
+) {
+    for f in batch.notes {
+        sink.push(f);
+    }
+    let mut holes = batch.holes.into_iter();
+    let mut anchor_findings = Vec::new();
+    for p in prepared
+        .into_iter()
+        .filter_map(|p| p.or_else(|| holes.next()))
+    {
+        anchors.observe(&p, &mut anchor_findings);
+        chains.observe(p, sink);
+    }
+    for f in anchor_findings {
+        sink.push(f);
+    }
+}
+
+/// Reads one input in batches of at most [`BATCH_UNITS`] units or about [`BATCH_BYTES`] bytes.
 struct BatchReader<'a> {
     index: usize,
     source: &'a ingest::Source,
-    lines: ingest::LineReader<std::io::BufReader<std::fs::File>>,
+    units: Box<dyn ingest::Units>,
     summary: InputSummary,
-    crlf_noted: bool,
 }
 
-impl<'a> BatchReader<'a> {
-    fn open(index: usize, source: &'a ingest::Source) -> Result<Self, Error> {
-        Ok(BatchReader {
-            index,
-            source,
-            lines: ingest::open(source)?,
-            summary: InputSummary {
-                file: source.name.clone(),
-                ..InputSummary::default()
-            },
-            crlf_noted: false,
-        })
-    }
-
+impl BatchReader<'_> {
     fn next_batch(&mut self) -> Result<Batch, Error> {
         let index = self.index;
         let summary = &mut self.summary;
         let mut batch = Batch {
-            lines: Vec::with_capacity(BATCH_LINES),
+            units: Vec::with_capacity(BATCH_UNITS),
+            holes: Vec::new(),
             notes: Vec::new(),
             eof: true,
         };
-        let mut bytes = 0;
-        for line in self.lines.by_ref() {
-            let line = line.map_err(|e| IngestError::Io {
+        let mut bytes_in_batch = 0;
+        for unit in self.units.by_ref() {
+            let unit = unit.map_err(|e| IngestError::Io {
                 name: self.source.name.clone(),
                 source: e,
             })?;
-            match line {
-                Line::Text {
-                    number,
-                    bytes: mut text,
-                    crlf,
+            match unit {
+                Unit::Record {
+                    line,
+                    bytes,
+                    context,
                 } => {
-                    summary.lines = number;
-                    if number == 1 && text.starts_with(b"\xEF\xBB\xBF") {
-                        text.drain(..3);
-                        batch.notes.push(
-                            Finding::new(Code::InputBom, "the file starts with a UTF-8 BOM")
-                                .at(loc(index, number, 0)),
-                        );
-                    }
-                    if crlf && !self.crlf_noted {
-                        self.crlf_noted = true;
-                        batch.notes.push(
-                            Finding::new(Code::InputCrlf, "lines end in CR LF").at(loc(
-                                index,
-                                number,
-                                summary.records,
-                            )),
-                        );
-                    }
-                    bytes += text.len();
+                    summary.lines = summary.lines.max(line);
+                    bytes_in_batch += bytes.len();
                     batch
-                        .lines
-                        .push((loc(index, number, summary.records), text));
+                        .units
+                        .push((loc(index, line, summary.records), bytes, context));
                     summary.records += 1;
                 }
-                Line::Blank { number } => {
-                    summary.lines = number;
+                Unit::Blank { line } => {
+                    summary.lines = summary.lines.max(line);
                     batch
                         .notes
                         .push(Finding::new(Code::InputBlankLine, "blank line").at(loc(
                             index,
-                            number,
+                            line,
                             summary.records,
                         )));
                 }
-                Line::TooLong { number, len } => {
-                    summary.lines = number;
+                Unit::TooLong { line, len } => {
+                    summary.lines = summary.lines.max(line);
                     batch.notes.push(
                         Finding::new(
                             Code::InputLineTooLong,
-                            format!("line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"),
+                            format!(
+                                "a unit of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"
+                            ),
                         )
-                        .at(loc(index, number, summary.records)),
+                        .at(loc(index, line, summary.records)),
                     );
                     summary.records += 1;
                 }
+                Unit::Problem {
+                    line,
+                    code,
+                    message,
+                    text,
+                } => {
+                    summary.lines = summary.lines.max(line);
+                    let at = loc(index, line, summary.records);
+                    let quote = (!text.is_empty()).then(|| make_quote(&text, None, QUOTE_LIMIT));
+                    let mut f = Finding::new(code, message).at(at.clone());
+                    f.quote = quote;
+                    // The hole must reach the chain checks in order with the records around it.
+                    batch.holes.push(aat::Prepared::unreadable(at, f));
+                    batch
+                        .units
+                        .push((loc(index, line, u64::MAX), Vec::new(), None));
+                    summary.records += 1;
+                }
+                Unit::Note {
+                    line,
+                    code,
+                    message,
+                } => {
+                    batch.notes.push(Finding::new(code, message).at(loc(
+                        index,
+                        line,
+                        summary.records,
+                    )));
+                }
             }
-            if batch.lines.len() == BATCH_LINES || bytes >= BATCH_BYTES {
+            if batch.units.len() == BATCH_UNITS || bytes_in_batch >= BATCH_BYTES {
                 batch.eof = false;
                 break;
             }
         }
-        summary.bytes = self.lines.bytes_read();
+        summary.bytes = self.units.bytes_read();
         Ok(batch)
     }
 }
@@ -302,11 +389,11 @@ fn loc(source: usize, line: u64, record: u64) -> Location {
 /// Decides from the first parseable line whether the input is an AAT export. Returns `Ok(false)`
 /// while no line parsed yet.
 fn detect(
-    batch: &[(Location, Vec<u8>)],
+    batch: &[RecordUnit],
     source: &ingest::Source,
     first_failure: &mut Option<(usize, u64, String)>,
 ) -> Result<bool, Error> {
-    for (at, bytes) in batch {
+    for (at, bytes, _) in batch.iter().filter(|(at, ..)| at.record != u64::MAX) {
         match json::parse(bytes, &Limits::default()) {
             Ok(value) => {
                 if aat::looks_like_aat(&value) {

@@ -161,18 +161,17 @@ fn inputs_that_cannot_be_verified_are_errors_with_exit_2() {
         ),
         (
             write(dir.path(), "gz.jsonl.gz", &[0x1f, 0x8b, 8, 0, 0, 0]),
-            "gzip input is not supported yet",
-        ),
-        (
-            dir.path().to_path_buf(),
-            "directory input is not supported yet",
+            "cannot read",
         ),
         (dir.path().join("missing.jsonl"), "cannot read"),
         (
-            PathBuf::from("-"),
-            "standard input input is not supported yet",
+            PathBuf::from("/dev/null"),
+            "a device or socket cannot be read",
         ),
     ];
+    let empty_dir = tempfile::tempdir().unwrap();
+    let mut cases = cases;
+    cases.push((empty_dir.path().to_path_buf(), "holds no regular file"));
     for (path, needle) in cases {
         let r = run(["verify".as_ref(), path.as_os_str()]);
         assert_eq!(r.code, 2, "{}: {}", path.display(), r.stderr);

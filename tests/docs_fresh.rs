@@ -67,7 +67,7 @@ fn findings_catalogue() -> String {
          reports (`findings[].code`) and never change meaning; a new check gets a new code.\n\n\
          Severity decides the verdict: any **error** makes it `failed` (exit 1). A **warning** marks\n\
          something not established or non-conformant; it makes the verdict `inconclusive` (exit 3)\n\
-         only when the guarantee it bears on is required (see `docs/verdicts.md`). **info** is a fact\n\
+         only when the guarantee it bears on is required (see `docs/exit-codes.md`). **info** is a fact\n\
          worth knowing.\n\n\
          This file is generated from `src/finding.rs` by `tests/docs_fresh.rs`.\n\n\
          | code | severity | guarantee | meaning | what it tells you / what to do |\n\

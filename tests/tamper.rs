@@ -407,3 +407,50 @@ fn unsigned_chain_edited_and_relinked_is_undetectable_without_signatures() {
     );
     assert_failed_at(&check(&e, &[], &["--require-signatures"]), "sig.missing", 1);
 }
+
+#[test]
+fn a_since_window_checks_signatures_inside_it_and_links_everything() {
+    // Records 7..11 (lines 8-12) are at or after 09:00:06Z: five records, seven before them.
+    let window = ["--since", "2026-10-02T09:00:06Z"];
+    let run = check(&Export::load(SEQ), KEYS, &window);
+    assert_eq!(run.verdict(), "verified", "{}", run.stdout);
+    let chain = &run.json()["chains"][0];
+    assert_eq!(chain["signed_records"], 5);
+    assert!(
+        chain["guarantees"]["authenticity"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("7 outside it")
+    );
+
+    // A forged signature outside the window is not checked, but the next link still breaks.
+    let mut e = Export::load(SEQ);
+    e.resign_es256(2, "other-es256.pem", None);
+    assert_failed_at(&check(&e, KEYS, &window), "chain.link_mismatch", 4);
+    // Inside the window it is a bad signature.
+    let mut e = Export::load(SEQ);
+    e.resign_es256(8, "other-es256.pem", None);
+    assert_failed_at(&check(&e, KEYS, &window), "sig.invalid", 9);
+    // An edit before the window that is re-linked all the way is caught by the window's
+    // signatures, which cover the changed prev_hash.
+    let mut e = Export::load(SEQ);
+    e.records[2]["outcome"] = Value::String("failure".into());
+    e.relink_after(2);
+    let run = check(&e, KEYS, &window);
+    assert_eq!(run.verdict(), "failed");
+    assert!(
+        run.errors()
+            .iter()
+            .any(|(c, l)| c == "sig.invalid" && *l == 8),
+        "{:?}",
+        run.errors()
+    );
+
+    // An empty window establishes no authenticity.
+    let run = check(
+        &Export::load(SEQ),
+        KEYS,
+        &["--since", "2027-01-01T00:00:00Z"],
+    );
+    assert_eq!(run.verdict(), "inconclusive");
+}

@@ -16,14 +16,38 @@ _audit__verify() {
             ",$1")
                 cmd="audit__verify"
                 ;;
+            audit__verify,cert)
+                cmd="audit__verify__subcmd__cert"
+                ;;
             audit__verify,completions)
                 cmd="audit__verify__subcmd__completions"
                 ;;
             audit__verify,help)
                 cmd="audit__verify__subcmd__help"
                 ;;
+            audit__verify,keygen)
+                cmd="audit__verify__subcmd__keygen"
+                ;;
+            audit__verify,merge)
+                cmd="audit__verify__subcmd__merge"
+                ;;
             audit__verify,verify)
                 cmd="audit__verify__subcmd__verify"
+                ;;
+            audit__verify__subcmd__cert,help)
+                cmd="audit__verify__subcmd__cert__subcmd__help"
+                ;;
+            audit__verify__subcmd__cert,verify)
+                cmd="audit__verify__subcmd__cert__subcmd__verify"
+                ;;
+            audit__verify__subcmd__cert__subcmd__help,help)
+                cmd="audit__verify__subcmd__cert__subcmd__help__subcmd__help"
+                ;;
+            audit__verify__subcmd__cert__subcmd__help,verify)
+                cmd="audit__verify__subcmd__cert__subcmd__help__subcmd__verify"
+                ;;
+            audit__verify__subcmd__help,cert)
+                cmd="audit__verify__subcmd__help__subcmd__cert"
                 ;;
             audit__verify__subcmd__help,completions)
                 cmd="audit__verify__subcmd__help__subcmd__completions"
@@ -31,8 +55,17 @@ _audit__verify() {
             audit__verify__subcmd__help,help)
                 cmd="audit__verify__subcmd__help__subcmd__help"
                 ;;
+            audit__verify__subcmd__help,keygen)
+                cmd="audit__verify__subcmd__help__subcmd__keygen"
+                ;;
+            audit__verify__subcmd__help,merge)
+                cmd="audit__verify__subcmd__help__subcmd__merge"
+                ;;
             audit__verify__subcmd__help,verify)
                 cmd="audit__verify__subcmd__help__subcmd__verify"
+                ;;
+            audit__verify__subcmd__help__subcmd__cert,verify)
+                cmd="audit__verify__subcmd__help__subcmd__cert__subcmd__verify"
                 ;;
             *)
                 ;;
@@ -41,7 +74,7 @@ _audit__verify() {
 
     case "${cmd}" in
         audit__verify)
-            opts="-o -j -q -h -V --keys --profile --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --no-progress --color --help --version verify completions help"
+            opts="-o -j -q -h -V --keys --input-format --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --certificate --sign-key --since --until --now --jobs --crypto --max-findings --quiet --no-progress --color --help --version verify cert keygen merge completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -51,7 +84,19 @@ _audit__verify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --input-format)
+                    COMPREPLY=($(compgen -W "jsonl json syslog csv" -- "${cur}"))
+                    return 0
+                    ;;
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -64,6 +109,26 @@ _audit__verify() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sign-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -94,6 +159,88 @@ _audit__verify() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        audit__subcmd__verify__subcmd__cert)
+            opts="-h --help verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        audit__subcmd__verify__subcmd__cert__subcmd__help)
+            opts="verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        audit__subcmd__verify__subcmd__cert__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        audit__subcmd__verify__subcmd__cert__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        audit__subcmd__verify__subcmd__cert__subcmd__verify)
+            opts="-h --key --inputs --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inputs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         audit__subcmd__verify__subcmd__completions)
             opts="-h --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -109,8 +256,36 @@ _audit__verify() {
             return 0
             ;;
         audit__subcmd__verify__subcmd__help)
-            opts="verify completions help"
+            opts="verify cert keygen merge completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        audit__subcmd__verify__subcmd__help__subcmd__cert)
+            opts="verify"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        audit__subcmd__verify__subcmd__help__subcmd__cert__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -150,6 +325,34 @@ _audit__verify() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        audit__subcmd__verify__subcmd__help__subcmd__keygen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        audit__subcmd__verify__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         audit__subcmd__verify__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -164,8 +367,60 @@ _audit__verify() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        audit__subcmd__verify__subcmd__keygen)
+            opts="-h --alg --out --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --alg)
+                    COMPREPLY=($(compgen -W "es256 ml-dsa-65" -- "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        audit__subcmd__verify__subcmd__merge)
+            opts="-h --key --certificate --sign-key --now --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sign-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         audit__subcmd__verify__subcmd__verify)
-            opts="-o -j -q -h --keys --profile --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --no-progress --color --help"
+            opts="-o -j -q -h --keys --input-format --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --certificate --sign-key --since --until --now --jobs --crypto --max-findings --quiet --no-progress --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,7 +430,19 @@ _audit__verify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --input-format)
+                    COMPREPLY=($(compgen -W "jsonl json syslog csv" -- "${cur}"))
+                    return 0
+                    ;;
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -188,6 +455,26 @@ _audit__verify() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sign-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

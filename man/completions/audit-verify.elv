@@ -19,10 +19,18 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
     var completions = [
         &'audit-verify'= {
             cand --keys 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them'
+            cand --input-format 'Container format; default: detected from the content'
             cand --profile 'Input profile (dialect); default: detected from the records'
+            cand --checkpoint 'Signed checkpoint (tree head) to hold the records against; repeatable'
+            cand --checkpoint-key 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable'
             cand --format 'Report format'
             cand -o 'Write the report to FILE instead of stdout'
             cand --output 'Write the report to FILE instead of stdout'
+            cand --certificate 'Write a signed verification certificate (DSSE + in-toto) to OUT; needs --sign-key'
+            cand --sign-key 'The auditor''s private key for --certificate (PKCS#8 PEM, P-256 or ML-DSA-65)'
+            cand --since 'Check signatures only of records at or after T (RFC 3339, or a duration back from --now: 24h, 7d)'
+            cand --until 'Check signatures only of records at or before T (RFC 3339, or a duration back from --now)'
+            cand --now 'The instant taken as now (RFC 3339), recorded in certificates; default: the clock'
             cand -j 'Worker threads for parsing, hashing and signature checks (default: all cores)'
             cand --jobs 'Worker threads for parsing, hashing and signature checks (default: all cores)'
             cand --crypto 'Crypto provider'
@@ -38,15 +46,26 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand verify 'Verify one or more exports (the default command)'
+            cand cert 'Check a verification certificate and print what it certifies'
+            cand keygen 'Write an auditor''s signing key pair (PKCS#8 private key, SPKI public key)'
+            cand merge 'Merge the certificates of consecutive shards of one export into one certificate'
             cand completions 'Print shell completions to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'audit-verify;verify'= {
             cand --keys 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them'
+            cand --input-format 'Container format; default: detected from the content'
             cand --profile 'Input profile (dialect); default: detected from the records'
+            cand --checkpoint 'Signed checkpoint (tree head) to hold the records against; repeatable'
+            cand --checkpoint-key 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable'
             cand --format 'Report format'
             cand -o 'Write the report to FILE instead of stdout'
             cand --output 'Write the report to FILE instead of stdout'
+            cand --certificate 'Write a signed verification certificate (DSSE + in-toto) to OUT; needs --sign-key'
+            cand --sign-key 'The auditor''s private key for --certificate (PKCS#8 PEM, P-256 or ML-DSA-65)'
+            cand --since 'Check signatures only of records at or after T (RFC 3339, or a duration back from --now: 24h, 7d)'
+            cand --until 'Check signatures only of records at or before T (RFC 3339, or a duration back from --now)'
+            cand --now 'The instant taken as now (RFC 3339), recorded in certificates; default: the clock'
             cand -j 'Worker threads for parsing, hashing and signature checks (default: all cores)'
             cand --jobs 'Worker threads for parsing, hashing and signature checks (default: all cores)'
             cand --crypto 'Crypto provider'
@@ -60,16 +79,63 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'audit-verify;cert'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand verify 'Authenticate a certificate, print what it certifies, and optionally re-check its inputs'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'audit-verify;cert;verify'= {
+            cand --key 'The auditor''s public key(s): PEM SPKI, JWK or JWKS'
+            cand --inputs 'Re-check these files against the certificate''s subjects (SHA-256)'
+            cand --format 'Output format'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'audit-verify;cert;help'= {
+            cand verify 'Authenticate a certificate, print what it certifies, and optionally re-check its inputs'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'audit-verify;cert;help;verify'= {
+        }
+        &'audit-verify;cert;help;help'= {
+        }
+        &'audit-verify;keygen'= {
+            cand --alg 'Algorithm'
+            cand --out 'Directory to write the key pair into (created if absent)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'audit-verify;merge'= {
+            cand --key 'Public key(s) that signed the shard certificates'
+            cand --certificate 'Where to write the merged certificate'
+            cand --sign-key 'The auditor''s private key (PKCS#8 PEM)'
+            cand --now 'The instant recorded as verified_at (RFC 3339); default: the clock'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'audit-verify;completions'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'audit-verify;help'= {
             cand verify 'Verify one or more exports (the default command)'
+            cand cert 'Check a verification certificate and print what it certifies'
+            cand keygen 'Write an auditor''s signing key pair (PKCS#8 private key, SPKI public key)'
+            cand merge 'Merge the certificates of consecutive shards of one export into one certificate'
             cand completions 'Print shell completions to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'audit-verify;help;verify'= {
+        }
+        &'audit-verify;help;cert'= {
+            cand verify 'Authenticate a certificate, print what it certifies, and optionally re-check its inputs'
+        }
+        &'audit-verify;help;cert;verify'= {
+        }
+        &'audit-verify;help;keygen'= {
+        }
+        &'audit-verify;help;merge'= {
         }
         &'audit-verify;help;completions'= {
         }

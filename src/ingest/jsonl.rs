@@ -1,10 +1,14 @@
-//! JSON Lines splitting with a hard line-length limit.
+//! JSON Lines: splitting with a hard line-length limit, and the record units of a JSONL input.
 //!
 //! A line ends at `\n`; a `\r` before it is removed and noted. A line over the limit is consumed
 //! without being buffered and reported by length only. Line numbers are 1-based physical lines,
 //! blank lines included, as reports promise.
 
+use std::collections::VecDeque;
 use std::io::{self, BufRead};
+
+use super::{MAX_LINE_BYTES, Unit, Units};
+use crate::finding::Code;
 
 /// One physical line of input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +129,84 @@ impl<R: BufRead> Iterator for LineReader<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.read_line().transpose()
+    }
+}
+
+/// The units of a JSONL input: one record per non-blank line; a leading BOM and CRLF line ends
+/// are removed with a note.
+pub struct JsonlUnits<R> {
+    lines: LineReader<R>,
+    crlf_noted: bool,
+    queue: VecDeque<Unit>,
+}
+
+impl<R: BufRead> JsonlUnits<R> {
+    /// Units over a byte stream.
+    pub fn new(inner: R) -> Self {
+        JsonlUnits {
+            lines: LineReader::new(inner, MAX_LINE_BYTES),
+            crlf_noted: false,
+            queue: VecDeque::new(),
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for JsonlUnits<R> {
+    type Item = io::Result<Unit>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(u) = self.queue.pop_front() {
+            return Some(Ok(u));
+        }
+        let line = match self.lines.next()? {
+            Ok(l) => l,
+            Err(e) => return Some(Err(e)),
+        };
+        match line {
+            Line::Text {
+                number,
+                mut bytes,
+                crlf,
+            } => {
+                if number == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
+                    bytes.drain(..3);
+                    self.queue.push_back(Unit::Note {
+                        line: 1,
+                        code: Code::InputBom,
+                        message: "the file starts with a UTF-8 BOM".into(),
+                    });
+                }
+                if crlf && !self.crlf_noted {
+                    self.crlf_noted = true;
+                    self.queue.push_back(Unit::Note {
+                        line: number,
+                        code: Code::InputCrlf,
+                        message: "lines end in CR LF".into(),
+                    });
+                }
+                self.queue
+                    .push_back(if bytes.iter().all(u8::is_ascii_whitespace) {
+                        Unit::Blank { line: number }
+                    } else {
+                        Unit::Record {
+                            line: number,
+                            bytes,
+                            context: None,
+                        }
+                    });
+            }
+            Line::Blank { number } => self.queue.push_back(Unit::Blank { line: number }),
+            Line::TooLong { number, len } => {
+                self.queue.push_back(Unit::TooLong { line: number, len })
+            }
+        }
+        self.queue.pop_front().map(Ok)
+    }
+}
+
+impl<R: BufRead + Send> Units for JsonlUnits<R> {
+    fn bytes_read(&self) -> u64 {
+        self.lines.bytes_read()
     }
 }
 

@@ -1,114 +1,52 @@
-//! Opening inputs and splitting them into record lines.
+//! Opening inputs and splitting them into record units.
 //!
-//! Inputs are read as streams, never whole: JSON Lines (RFC 8259 values, one per `\n`-terminated
-//! line, CRLF tolerated) with a hard line-length limit, so that memory stays bounded by the batch
-//! size whatever the export's size. Containers other than JSONL files are refused with a clear
-//! error until they are supported.
+//! An input is a file, a directory (every regular file in it, in name order), or `-` for standard
+//! input; gzip is decompressed transparently. The container is detected from the content (with
+//! `--input-format` to force it): JSON Lines, a JSON array or bundle object, syslog (RFC 5424, RFC
+//! 6587 octet counting, RFC 3164 with a warning), or CSV. Every container yields the same
+//! [`Unit`]s — the bytes of one JSON record and the line where it starts — so the checks never see
+//! container-specific bytes and the same records give the same verdict in any container.
+//!
+//! Everything streams with bounded buffers: a unit longer than [`MAX_LINE_BYTES`] is skipped
+//! without being held, so memory is bounded by the batch size whatever the input's size. The one
+//! exception is a JSON bundle *object*, which is read whole up to [`MAX_BUNDLE_BYTES`].
 
+pub mod csv;
+pub mod json;
 pub mod jsonl;
+pub mod syslog;
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest as _, Sha256};
+
+use crate::finding::Code;
 
 pub use jsonl::{Line, LineReader};
 
-/// Longest line read as a record: 4 MiB. AAT records must not exceed 256 KB, so anything this long
+/// Longest unit read as a record: 4 MiB. AAT records must not exceed 256 KB, so anything this long
 /// is not a genuine record; it is reported as `input.line_too_long` and skipped without buffering.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
-/// An input as named on the command line.
+/// Largest JSON bundle object read (it must be parsed whole to find its records array).
+pub const MAX_BUNDLE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Most files taken from one directory.
+pub const MAX_DIR_FILES: usize = 100_000;
+
+/// How much of an input is looked at to detect its container.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// An input as named on the command line (or found in a directory).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
-    /// The path as given (shown in reports).
+    /// The path as given (shown in reports); `-` for standard input.
     pub name: String,
     /// The path to open.
     pub path: PathBuf,
-}
-
-/// Errors that make an input unreadable as a whole.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum IngestError {
-    /// The file cannot be opened or read.
-    #[error("cannot read {name}: {source}")]
-    #[diagnostic(
-        code(audit_verify::ingest::io),
-        help("check that the path exists and is readable")
-    )]
-    Io {
-        /// The input.
-        name: String,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The input is a container this version does not read yet.
-    #[error("{name}: {what} input is not supported yet")]
-    #[diagnostic(
-        code(audit_verify::ingest::unsupported),
-        help("give the JSONL files themselves (decompress gzip, list the files of a directory)")
-    )]
-    Unsupported {
-        /// The input.
-        name: String,
-        /// What it is.
-        what: &'static str,
-    },
-}
-
-/// Opens a source for line reading, refusing directories and gzip streams with a clear error.
-///
-/// # Errors
-/// [`IngestError`] when the file cannot be opened or is not a plain file.
-pub fn open(source: &Source) -> Result<LineReader<BufReader<File>>, IngestError> {
-    let io = |e| IngestError::Io {
-        name: source.name.clone(),
-        source: e,
-    };
-    if source.name == "-" {
-        return Err(IngestError::Unsupported {
-            name: "-".into(),
-            what: "standard input",
-        });
-    }
-    let meta = std::fs::metadata(&source.path).map_err(io)?;
-    if meta.is_dir() {
-        return Err(IngestError::Unsupported {
-            name: source.name.clone(),
-            what: "directory",
-        });
-    }
-    if !meta.is_file() {
-        return Err(IngestError::Unsupported {
-            name: source.name.clone(),
-            what: "non-regular file (FIFO, device or socket)",
-        });
-    }
-    let mut file = File::open(&source.path).map_err(io)?;
-    let mut magic = [0u8; 2];
-    let n = read_prefix(&mut file, &mut magic).map_err(io)?;
-    if n == 2 && magic == [0x1f, 0x8b] {
-        return Err(IngestError::Unsupported {
-            name: source.name.clone(),
-            what: "gzip",
-        });
-    }
-    let file = File::open(&source.path).map_err(io)?;
-    Ok(LineReader::new(
-        BufReader::with_capacity(256 * 1024, file),
-        MAX_LINE_BYTES,
-    ))
-}
-
-fn read_prefix(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
 }
 
 impl Source {
@@ -118,5 +56,414 @@ impl Source {
             name: path.display().to_string(),
             path: path.to_path_buf(),
         }
+    }
+
+    fn is_stdin(&self) -> bool {
+        self.name == "-"
+    }
+}
+
+/// Containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// One JSON record per line.
+    Jsonl,
+    /// A JSON array of records, or a bundle object with a `records` array.
+    Json,
+    /// Syslog: RFC 5424 (one message per line or RFC 6587 octet-counted), RFC 3164 with a warning.
+    Syslog,
+    /// CSV with a header row (AAT §10.3 layout).
+    Csv,
+}
+
+impl InputFormat {
+    /// The lower-case name used in reports and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputFormat::Jsonl => "jsonl",
+            InputFormat::Json => "json",
+            InputFormat::Syslog => "syslog",
+            InputFormat::Csv => "csv",
+        }
+    }
+}
+
+/// One unit read from a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unit {
+    /// The bytes of one JSON record, starting at `line`.
+    Record {
+        /// 1-based line where the record starts.
+        line: u64,
+        /// The record as JSON text.
+        bytes: Vec<u8>,
+        /// Where the container says it came from (syslog header), for findings.
+        context: Option<String>,
+    },
+    /// An empty line (JSONL, syslog).
+    Blank {
+        /// 1-based line.
+        line: u64,
+    },
+    /// A unit over [`MAX_LINE_BYTES`], skipped.
+    TooLong {
+        /// 1-based line where it starts.
+        line: u64,
+        /// Its length in bytes (as far as read).
+        len: u64,
+    },
+    /// A unit the container itself cannot deliver (bad frame, bad CSV row): evidence of damage,
+    /// and a hole where a record should be.
+    Problem {
+        /// 1-based line.
+        line: u64,
+        /// The finding code.
+        code: Code,
+        /// What is wrong.
+        message: String,
+        /// The offending bytes, bounded, for the quote.
+        text: Vec<u8>,
+    },
+    /// A fact about the container that is not a hole (CRLF, BOM, RFC 3164 framing).
+    Note {
+        /// 1-based line.
+        line: u64,
+        /// The finding code.
+        code: Code,
+        /// What was seen.
+        message: String,
+    },
+}
+
+/// A stream of units.
+pub trait Units: Iterator<Item = io::Result<Unit>> + Send {
+    /// Bytes consumed so far (after decompression).
+    fn bytes_read(&self) -> u64;
+}
+
+/// SHA-256 over the raw bytes of an input (before decompression), fed as it is read.
+#[derive(Clone, Default)]
+pub struct InputDigest(Arc<Mutex<(Sha256, u64)>>);
+
+impl InputDigest {
+    /// The digest and the byte count so far.
+    pub fn current(&self) -> ([u8; 32], u64) {
+        let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        (guard.0.clone().finalize().into(), guard.1)
+    }
+}
+
+struct HashingReader<R> {
+    inner: R,
+    digest: InputDigest,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut guard = self.digest.0.lock().unwrap_or_else(|p| p.into_inner());
+        guard.0.update(&buf[..n]);
+        guard.1 += n as u64;
+        Ok(n)
+    }
+}
+
+/// The SHA-256 of a whole input: the bytes hashed while reading when they were all read, else the
+/// file read again (a container may stop before the end, e.g. after a broken JSON array).
+///
+/// # Errors
+/// An I/O error when the file cannot be read again.
+pub fn input_sha256(source: &Source, digest: &InputDigest) -> io::Result<[u8; 32]> {
+    let (hash, count) = digest.current();
+    if source.is_stdin() {
+        return Ok(hash);
+    }
+    let len = std::fs::metadata(&source.path)?.len();
+    if count == len {
+        return Ok(hash);
+    }
+    let mut h = Sha256::new();
+    let mut file = File::open(&source.path)?;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match file.read(&mut buf)? {
+            0 => break,
+            n => h.update(&buf[..n]),
+        }
+    }
+    Ok(h.finalize().into())
+}
+
+/// An opened input.
+pub struct Opened {
+    /// SHA-256 of the raw input, fed as it is read.
+    pub digest: InputDigest,
+    /// The detected or forced container.
+    pub format: InputFormat,
+    /// Whether the input was gzip-compressed.
+    pub gzip: bool,
+    /// What this container cannot carry, if anything (CSV).
+    pub lossy: Option<&'static str>,
+    /// The units.
+    pub units: Box<dyn Units>,
+}
+
+/// Errors that make an input unreadable as a whole.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum IngestError {
+    /// The file cannot be opened or read.
+    #[error("cannot read {name}")]
+    #[diagnostic(
+        code(audit_verify::ingest::io),
+        help("check that the path exists and is readable")
+    )]
+    Io {
+        /// The input.
+        name: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// The input is not something that can hold records.
+    #[error("{name}: {what} cannot be read as an export")]
+    #[diagnostic(
+        code(audit_verify::ingest::unsupported),
+        help("give regular files, directories of them, or - for standard input")
+    )]
+    Unsupported {
+        /// The input.
+        name: String,
+        /// What it is.
+        what: &'static str,
+    },
+    /// A directory holds no file, or too many.
+    #[error("{name}: {what}")]
+    #[diagnostic(
+        code(audit_verify::ingest::directory),
+        help("point at the directory that holds the export's files")
+    )]
+    Directory {
+        /// The directory.
+        name: String,
+        /// What is wrong.
+        what: String,
+    },
+    /// A JSON bundle object is too large to be read whole.
+    #[error("{name}: JSON bundle object larger than {MAX_BUNDLE_BYTES} bytes")]
+    #[diagnostic(
+        code(audit_verify::ingest::bundle_too_large),
+        help("convert the bundle to JSON Lines (one record per line), which is read as a stream")
+    )]
+    BundleTooLarge {
+        /// The input.
+        name: String,
+    },
+    /// `-` given more than once.
+    #[error("standard input (-) can be read only once")]
+    #[diagnostic(code(audit_verify::ingest::stdin_twice))]
+    StdinTwice,
+}
+
+/// Expands directories into their files (name order, hidden files skipped, not recursive) and
+/// checks that `-` appears at most once.
+///
+/// # Errors
+/// [`IngestError`] for unreadable or empty directories.
+pub fn expand(inputs: &[Source]) -> Result<Vec<Source>, IngestError> {
+    let mut out = Vec::new();
+    let mut stdin_seen = false;
+    for source in inputs {
+        if source.is_stdin() {
+            if stdin_seen {
+                return Err(IngestError::StdinTwice);
+            }
+            stdin_seen = true;
+            out.push(source.clone());
+            continue;
+        }
+        let io = |e| IngestError::Io {
+            name: source.name.clone(),
+            source: e,
+        };
+        let meta = std::fs::metadata(&source.path).map_err(io)?;
+        if !meta.is_dir() {
+            out.push(source.clone());
+            continue;
+        }
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(&source.path).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            // Follow links to files, but never descend: a directory (or a link loop) inside is skipped.
+            match std::fs::metadata(entry.path()) {
+                Ok(m) if m.is_file() => files.push(name),
+                _ => {}
+            }
+            if files.len() > MAX_DIR_FILES {
+                return Err(IngestError::Directory {
+                    name: source.name.clone(),
+                    what: format!("more than {MAX_DIR_FILES} files"),
+                });
+            }
+        }
+        if files.is_empty() {
+            return Err(IngestError::Directory {
+                name: source.name.clone(),
+                what: "the directory holds no regular file".into(),
+            });
+        }
+        files.sort();
+        for f in files {
+            out.push(Source {
+                name: Path::new(&source.name).join(&f).display().to_string(),
+                path: source.path.join(&f),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Opens a source: decompresses gzip, detects (or takes) the container, and returns its units.
+///
+/// # Errors
+/// [`IngestError`] when the input cannot be opened or is not a readable kind of file.
+pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, IngestError> {
+    let io = |e| IngestError::Io {
+        name: source.name.clone(),
+        source: e,
+    };
+    let raw: Box<dyn Read + Send> = if source.is_stdin() {
+        Box::new(io::stdin())
+    } else {
+        let meta = std::fs::metadata(&source.path).map_err(io)?;
+        if meta.is_dir() {
+            return Err(IngestError::Unsupported {
+                name: source.name.clone(),
+                what: "a directory inside a directory",
+            });
+        }
+        if !meta.is_file() {
+            // FIFOs are streams like stdin: read them; devices and sockets are refused.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::FileTypeExt;
+                if !meta.file_type().is_fifo() {
+                    return Err(IngestError::Unsupported {
+                        name: source.name.clone(),
+                        what: "a device or socket",
+                    });
+                }
+            }
+        }
+        Box::new(File::open(&source.path).map_err(io)?)
+    };
+    let digest = InputDigest::default();
+    let raw = HashingReader {
+        inner: raw,
+        digest: digest.clone(),
+    };
+    let mut raw = BufReader::with_capacity(256 * 1024, raw);
+    let gzip = raw.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
+    let mut reader: Box<dyn BufRead + Send> = if gzip {
+        Box::new(BufReader::with_capacity(
+            256 * 1024,
+            flate2::bufread::MultiGzDecoder::new(raw),
+        ))
+    } else {
+        Box::new(raw)
+    };
+    let mut prefix = Vec::with_capacity(SNIFF_BYTES);
+    (&mut reader)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut prefix)
+        .map_err(io)?;
+    let format = forced.unwrap_or_else(|| sniff(&prefix));
+    let stream: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(
+        256 * 1024,
+        Cursor::new(prefix).chain(reader),
+    ));
+    let (units, lossy): (Box<dyn Units>, _) = match format {
+        InputFormat::Jsonl => (Box::new(jsonl::JsonlUnits::new(stream)), None),
+        InputFormat::Syslog => (Box::new(syslog::SyslogUnits::new(stream)), None),
+        InputFormat::Json => (json::open(stream, &source.name)?, None),
+        InputFormat::Csv => (
+            Box::new(csv::CsvUnits::new(stream)),
+            Some(
+                "CSV carries only its columns (AAT §10.3: no signature or optional members), so prev_hash links and signatures cannot be recomputed unless the columns hold every member",
+            ),
+        ),
+    };
+    Ok(Opened {
+        digest,
+        format,
+        gzip,
+        lossy,
+        units,
+    })
+}
+
+/// Detects the container from the first bytes.
+pub fn sniff(prefix: &[u8]) -> InputFormat {
+    let text = prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(prefix);
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
+    let text = &text[start..];
+    let first_line = text.split(|&b| b == b'\n').next().unwrap_or(b"");
+    let first_line = first_line.strip_suffix(b"\r").unwrap_or(first_line);
+    match text.first() {
+        Some(b'[') => InputFormat::Json,
+        Some(b'{') => {
+            match crate::canon::json::parse(first_line, &crate::canon::json::Limits::default()) {
+                Ok(v)
+                    if v.get("records").is_some_and(|r| r.as_array().is_some())
+                        && v.get("session_id").is_none() =>
+                {
+                    InputFormat::Json
+                }
+                Ok(_) => InputFormat::Jsonl,
+                // A pretty-printed object spans lines; a broken first record does not start a new value.
+                Err(_) if first_line.trim_ascii() == b"{" => InputFormat::Json,
+                Err(_) => InputFormat::Jsonl,
+            }
+        }
+        Some(b'<') => InputFormat::Syslog,
+        Some(b'0'..=b'9') if syslog::looks_octet_counted(text) => InputFormat::Syslog,
+        Some(_) if csv::looks_like_header(first_line) => InputFormat::Csv,
+        _ => InputFormat::Jsonl,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_containers_from_content() {
+        assert_eq!(sniff(b"{\"a\":1}\n{\"a\":2}\n"), InputFormat::Jsonl);
+        assert_eq!(sniff(b"\xEF\xBB\xBF{\"a\":1}\n"), InputFormat::Jsonl);
+        assert_eq!(sniff(b"  [\n {\"a\":1}\n]"), InputFormat::Json);
+        assert_eq!(sniff(b"{\n  \"records\": []\n}"), InputFormat::Json);
+        assert_eq!(sniff(b"{\"records\":[{\"a\":1}]}"), InputFormat::Json);
+        assert_eq!(
+            sniff(b"<14>1 2026-10-01T12:00:00Z h a - - - {}\n"),
+            InputFormat::Syslog
+        );
+        assert_eq!(
+            sniff(b"42 <14>1 2026-10-01T12:00:00Z h a - - - {}"),
+            InputFormat::Syslog
+        );
+        assert_eq!(
+            sniff(b"record_id,timestamp,session_id,prev_hash\n1,2,3,4\n"),
+            InputFormat::Csv
+        );
+        assert_eq!(sniff(b"a,b,c\n1,2,3\n"), InputFormat::Jsonl);
+        assert_eq!(sniff(b"{\"broken\n"), InputFormat::Jsonl);
+        assert_eq!(sniff(b"hello"), InputFormat::Jsonl);
+        assert_eq!(sniff(b""), InputFormat::Jsonl);
     }
 }

@@ -3,8 +3,11 @@
 //! For each record line this parses the JSON strictly, extracts the members the chain checks need
 //! (type-checked), computes the chain hash `H = SHA-256(JCS(record without batch))` (§5, signatures
 //! included) and the signing input `M = JCS(record without signature, signature_classical,
-//! batch)` with its digest (§6.2), and verifies the signatures. All of this is independent of
-//! other records, so it runs in parallel; the order-dependent checks live in [`crate::chain`].
+//! batch)` with its digest (§6.2), and verifies the signatures. From the same canonical bytes as
+//! the chain hash it takes the RFC 6962 leaf `SHA-256(0x00 ‖ JCS(record without batch))` (§6.4)
+//! and checks the record's `batch` inclusion proof ([`crate::epoch`]). All of this is independent
+//! of other records, so it runs in parallel; the order-dependent checks live in [`crate::chain`]
+//! and [`crate::epoch::Epochs`].
 
 use std::ops::Range;
 
@@ -12,6 +15,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::canon::jcs::{self, CanonError};
 use crate::canon::json::{self, Limits, Member, ParseErrorKind, Value};
+use crate::epoch::{self, Batch};
 use crate::finding::{Code, Finding, Location, QUOTE_LIMIT, make_quote};
 use crate::sig::{self, SigContext, SigOutcome};
 
@@ -63,6 +67,35 @@ pub struct Facts {
     pub hash: Option<Digest>,
     /// The signature check's outcome.
     pub sig: SigOutcome,
+    /// The RFC 6962 leaf hash `SHA-256(0x00 ‖ JCS(record without batch))` (§6.4), computed when
+    /// the record has a `batch` or [`PrepareOptions::leaf_hashes`] is set and the record could
+    /// be canonicalized.
+    pub leaf: Option<Digest>,
+    /// The `batch` member, checked as far as one record allows (see [`crate::epoch`]).
+    pub batch: Option<Batch>,
+}
+
+/// Per-run choices for [`prepare_with`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PrepareOptions {
+    /// Compute the Merkle leaf hash of every record, not only of records with a `batch` (needed
+    /// when checkpoints are held against the export).
+    pub leaf_hashes: bool,
+    /// `--since`: records timestamped before it are hashed and linked, not signature-checked.
+    pub since: Option<jiff::Timestamp>,
+    /// `--until`: records timestamped after it are hashed and linked, not signature-checked.
+    pub until: Option<jiff::Timestamp>,
+}
+
+impl PrepareOptions {
+    /// Whether a record at `t` gets the signature checks.
+    fn in_window(&self, t: Option<jiff::Timestamp>) -> bool {
+        match t {
+            // A record whose time is unknown is always checked in full.
+            None => true,
+            Some(t) => self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u),
+        }
+    }
 }
 
 /// One record line after the per-record work.
@@ -76,6 +109,8 @@ pub struct Prepared {
     pub facts: Option<Facts>,
     /// Findings of the per-record work.
     pub findings: Vec<Finding>,
+    /// Where the container says the record came from.
+    pub context: Option<String>,
 }
 
 impl Prepared {
@@ -91,7 +126,19 @@ impl Prepared {
         if let Some(facts) = &self.facts {
             f = f.chain(facts.session_id.clone());
         }
+        f.context = self.context.clone();
         f
+    }
+
+    /// A hole: a unit the container could not deliver as a record, with its finding.
+    pub fn unreadable(at: Location, finding: Finding) -> Self {
+        Prepared {
+            at,
+            line: Vec::new(),
+            facts: None,
+            findings: vec![finding],
+            context: None,
+        }
     }
 
     /// The byte span of a top-level member, if present.
@@ -119,12 +166,24 @@ pub fn looks_like_aat(value: &Value) -> bool {
 }
 
 /// Does the per-record work for one line.
-pub fn prepare(at: Location, line: Vec<u8>, ctx: &SigContext) -> Prepared {
+pub fn prepare(at: Location, line: Vec<u8>, context: Option<String>, ctx: &SigContext) -> Prepared {
+    prepare_with(at, line, context, ctx, PrepareOptions::default())
+}
+
+/// Does the per-record work for one line, with per-run options.
+pub fn prepare_with(
+    at: Location,
+    line: Vec<u8>,
+    context: Option<String>,
+    ctx: &SigContext,
+    opts: PrepareOptions,
+) -> Prepared {
     let mut p = Prepared {
         at,
         line,
         facts: None,
         findings: Vec::new(),
+        context,
     };
     let value = match json::parse(&p.line, &Limits::default()) {
         Ok(v) => v,
@@ -137,9 +196,10 @@ pub fn prepare(at: Location, line: Vec<u8>, ctx: &SigContext) -> Prepared {
                 _ => Code::RecordMalformed,
             };
             let span = e.offset.min(p.line.len())..(e.offset + 1).min(p.line.len());
-            let f = Finding::new(code, format!("{e} (byte {} of the line)", e.offset + 1))
+            let mut f = Finding::new(code, format!("{e} (byte {} of the record)", e.offset + 1))
                 .at(p.at.clone())
                 .quote(make_quote(&p.line, Some(span), QUOTE_LIMIT));
+            f.context = p.context.clone();
             p.findings.push(f);
             return p;
         }
@@ -153,7 +213,7 @@ pub fn prepare(at: Location, line: Vec<u8>, ctx: &SigContext) -> Prepared {
         p.findings.push(f);
         return p;
     };
-    match extract(&p, members, ctx) {
+    match extract(&p, members, ctx, opts) {
         Ok((facts, findings)) => {
             p.findings = findings
                 .into_iter()
@@ -172,6 +232,7 @@ fn extract(
     p: &Prepared,
     members: &[Member],
     ctx: &SigContext,
+    opts: PrepareOptions,
 ) -> Result<(Facts, Vec<Finding>), Box<Finding>> {
     let mut out = Vec::new();
     let get = |name: &str| members.iter().find(|m| m.key == name).map(|m| &m.value);
@@ -319,15 +380,24 @@ fn extract(
         _ => None,
     };
 
-    // Canonical forms: the chain hash and the signing input.
+    // Canonical forms: the chain hash (and from the same bytes the Merkle leaf) and the signing
+    // input.
+    let batch_value = get("batch");
     let mut buf = Vec::with_capacity(p.line.len());
+    let mut leaf = None;
     let hash = match jcs::write_jcs_object_excluding(members, HASH_EXCLUDED, &mut buf) {
-        Ok(()) => Some(sha256(&buf)),
+        Ok(()) => {
+            if batch_value.is_some() || opts.leaf_hashes {
+                leaf = Some(crate::merkle::leaf_hash(&buf));
+            }
+            Some(sha256(&buf))
+        }
         Err(e) => {
             out.push(canon_finding(p, &e));
             None
         }
     };
+    let batch = batch_value.and_then(|v| epoch::check_batch(p, v, leaf.as_ref(), &mut out));
     // M is only needed to verify a `signature` (without one, the record is unsigned or fails).
     let signed = members.iter().any(|m| m.key == "signature");
     let (signing_input, digest) = if hash.is_some() && signed {
@@ -346,13 +416,18 @@ fn extract(
         (None, None)
     };
     let mut notes = Vec::new();
-    let sig = sig::check_aat(
-        members,
-        signing_input.as_deref(),
-        digest.as_ref(),
-        ctx,
-        &mut notes,
-    );
+    let in_window = opts.in_window(timestamp);
+    let sig = if !in_window && members.iter().any(|m| m.key == "signature") {
+        SigOutcome::OutsideWindow
+    } else {
+        sig::check_aat(
+            members,
+            signing_input.as_deref(),
+            digest.as_ref(),
+            ctx,
+            &mut notes,
+        )
+    };
     for (code, message, field, ef) in notes {
         let mut f = p.finding(code, message, Some(field));
         if let Some((e, fo)) = ef {
@@ -375,6 +450,8 @@ fn extract(
         recording_mode,
         hash,
         sig,
+        leaf,
+        batch,
     };
     Ok((facts, out))
 }

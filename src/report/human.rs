@@ -10,11 +10,12 @@ use std::ops::Range;
 
 use comfy_table::{ContentArrangement, Table, presets};
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
-use super::{Report, Status, Verdict};
-use crate::finding::{Code, Finding, Severity};
+use super::{CheckpointOutcome, Report, Status, TailAnchor, Verdict};
+use crate::finding::{Code, Finding, Location, Severity};
 
 /// How the human report looks.
 #[derive(Debug, Clone, Copy)]
@@ -64,8 +65,25 @@ pub fn render_human(report: &Report, style: HumanStyle) -> String {
         report.count(Severity::Info)
     ));
     out.push_str(&report.statement());
-    out.push_str("\n\n");
+    out.push('\n');
+    if report.inputs.len() > 1 || report.inputs.iter().any(|i| i.format != "jsonl" || i.gzip) {
+        let list: Vec<String> = report
+            .inputs
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} ({}{})",
+                    i.file,
+                    i.format,
+                    if i.gzip { ", gzip" } else { "" }
+                )
+            })
+            .collect();
+        out.push_str(&format!("Read, in this order: {}\n", list.join(", ")));
+    }
+    out.push('\n');
     out.push_str(&table(report, style));
+    out.push_str(&anchors_table(report, style));
     out.push('\n');
 
     let handler = GraphicalReportHandler::new_themed(if style.color {
@@ -130,12 +148,25 @@ fn table(report: &Report, style: HumanStyle) -> String {
             format!("chain {}", c.id),
             format!("verdict: {}", c.verdict().as_str()),
         ]);
-        let records = format!(
-            "{} ({} to {})",
-            c.records,
-            report.place(Some(&c.first)),
-            report.place(Some(&c.last))
-        );
+        let records = if c.first.source == c.last.source {
+            format!(
+                "{} (lines {} to {} of {})",
+                c.records,
+                c.first.line,
+                c.last.line,
+                report
+                    .inputs
+                    .get(c.first.source)
+                    .map_or("?", |i| i.file.as_str())
+            )
+        } else {
+            format!(
+                "{} ({} to {})",
+                c.records,
+                report.place(Some(&c.first)),
+                report.place(Some(&c.last))
+            )
+        };
         t.add_row(vec!["records".to_string(), records]);
         if let (Some(a), Some(b)) = (c.first_seq, c.last_seq) {
             t.add_row(vec!["sequence".to_string(), format!("{a} to {b}")]);
@@ -161,6 +192,26 @@ fn table(report: &Report, style: HumanStyle) -> String {
         t.add_row(vec![
             "tail".to_string(),
             mark(&c.tail, c.completeness_required),
+        ]);
+        let anchors: Vec<String> = c
+            .tail_anchors
+            .iter()
+            .map(|a| match a {
+                TailAnchor::CloseRecord(at) => {
+                    format!("close record ({})", report.place(Some(at)))
+                }
+                TailAnchor::Checkpoint { source, size } => {
+                    format!("checkpoint {source} (size {size})")
+                }
+            })
+            .collect();
+        t.add_row(vec![
+            "tail anchored by".to_string(),
+            if anchors.is_empty() {
+                "nothing".to_string()
+            } else {
+                anchors.join("\n")
+            },
         ]);
         out.push_str(&t.to_string());
         out.push('\n');
@@ -198,6 +249,65 @@ fn compact_table(report: &Report, style: HumanStyle) -> String {
     out
 }
 
+/// Checkpoints and batch epochs, when there are any.
+fn anchors_table(report: &Report, style: HumanStyle) -> String {
+    if report.checkpoints.is_empty() && report.epochs.is_empty() {
+        return String::new();
+    }
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width as u16)
+        .set_header(vec!["anchor", "size", "signature", "outcome"]);
+    for c in &report.checkpoints {
+        let outcome = match &c.outcome {
+            CheckpointOutcome::NotTrusted => "not trusted: not compared".to_string(),
+            CheckpointOutcome::AnchorsExport => "anchors the whole export (tail)".to_string(),
+            CheckpointOutcome::AnchorsPrefix { uncovered } => {
+                format!(
+                    "anchors the first {} records; {uncovered} after them not covered",
+                    c.size
+                )
+            }
+            CheckpointOutcome::AnchorsEpoch => format!("anchors epoch {}", c.epochs.join(", ")),
+            CheckpointOutcome::Truncated { missing } => {
+                format!("FAILED: truncated, {missing} record(s) missing")
+            }
+            CheckpointOutcome::RootMismatch => "FAILED: root not reproduced".to_string(),
+            CheckpointOutcome::Unverifiable => "root cannot be recomputed".to_string(),
+        };
+        let signature = if c.signers.is_empty() {
+            c.signature.to_string()
+        } else {
+            format!("{}: {}", c.signature, c.signers.join("; "))
+        };
+        t.add_row(vec![
+            format!("checkpoint {}", c.source),
+            c.size.to_string(),
+            signature,
+            outcome,
+        ]);
+    }
+    for e in &report.epochs {
+        let outcome = match (&e.anchored_by, e.status) {
+            (Some(by), _) => format!("anchored by checkpoint {by}"),
+            (None, super::EpochStatus::Consistent) => {
+                "consistent, unanchored: proves nothing by itself".to_string()
+            }
+            (None, s) => s.as_str().to_string(),
+        };
+        t.add_row(vec![
+            format!("batch epoch {}", short_id(&e.id)),
+            e.tree_size.unwrap_or(e.records).to_string(),
+            "unsigned (batch)".to_string(),
+            outcome,
+        ]);
+    }
+    let mut out = t.to_string();
+    out.push('\n');
+    out
+}
+
 fn short_id(id: &str) -> String {
     if id.chars().count() > 40 {
         format!("{}…", id.chars().take(39).collect::<String>())
@@ -221,7 +331,7 @@ struct FindingDiagnostic {
     code: &'static str,
     severity: miette::Severity,
     help: String,
-    source: Option<NamedSource<String>>,
+    source: Option<LineSource>,
     label: Option<LabeledSpan>,
 }
 
@@ -235,15 +345,37 @@ impl FindingDiagnostic {
         if let Some(r) = &f.related {
             help.push_str(&format!("\nsee also {}", report.place(Some(r))));
         }
+        if let Some(c) = &f.context {
+            help.push_str(&format!("\nfrom {c}"));
+        }
         let (source, label) = match &f.quote {
             Some(q) => {
                 let text = match &f.field {
                     Some(field) => field.clone(),
                     None => "here".into(),
                 };
-                let (shown, span) = cut_around(&q.text, q.span.clone(), quote_width);
+                let (shown, span, column0) = cut_around(&q.text, q.span.clone(), quote_width);
                 let label = LabeledSpan::new(Some(text), span.start, span.len());
-                (Some(NamedSource::new(place.clone(), shown)), Some(label))
+                let source = LineSource {
+                    name: report
+                        .place(
+                            f.at.as_ref()
+                                .map(|a| Location {
+                                    line: 0,
+                                    ..a.clone()
+                                })
+                                .as_ref(),
+                        )
+                        .trim_end_matches(":0")
+                        .to_string(),
+                    text: shown,
+                    line0: f
+                        .at
+                        .as_ref()
+                        .map_or(0, |a| a.line.saturating_sub(1) as usize),
+                    column0,
+                };
+                (Some(source), Some(label))
             }
             None => (None, None),
         };
@@ -268,11 +400,47 @@ impl FindingDiagnostic {
     }
 }
 
+/// One quoted line shown at its real line and column in the input.
+struct LineSource {
+    name: String,
+    text: String,
+    /// 0-based line of the quote in the input.
+    line0: usize,
+    /// Characters of the line cut away before the quote (less the `…` marker).
+    column0: usize,
+}
+
+impl SourceCode for LineSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.line0,
+            inner.column() + self.column0,
+            inner.line_count(),
+        )))
+    }
+}
+
 /// Cuts a quoted line to about `width` characters around `span`, marking cuts with `…`.
-fn cut_around(text: &str, span: Option<Range<usize>>, width: usize) -> (String, Range<usize>) {
+/// Returns the text, the span within it, and the number of characters cut before it.
+fn cut_around(
+    text: &str,
+    span: Option<Range<usize>>,
+    width: usize,
+) -> (String, Range<usize>, usize) {
     let span = span.unwrap_or(0..0);
     if text.chars().count() <= width {
-        return (text.to_string(), span);
+        return (text.to_string(), span, 0);
     }
     // Work in bytes on char boundaries; the quote is already free of control characters.
     let label_len = (span.end - span.start).min(width / 2);
@@ -290,7 +458,11 @@ fn cut_around(text: &str, span: Option<Range<usize>>, width: usize) -> (String, 
     let shown = format!("{prefix}{}{suffix}", &text[start..end]);
     let a = span.start.clamp(start, end) - start + prefix.len();
     let b = span.end.min(span.start + label_len).clamp(start, end) - start + prefix.len();
-    (shown, a..b)
+    let column0 = text[..start]
+        .chars()
+        .count()
+        .saturating_sub(usize::from(start > 0));
+    (shown, a..b, column0)
 }
 
 impl fmt::Debug for FindingDiagnostic {

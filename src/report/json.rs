@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ChainSummary, Report, Status};
+use super::{ChainSummary, CheckpointOutcome, Report, Status, TailAnchor};
 use crate::finding::{Finding, Location};
 
 /// The schema identifier.
@@ -33,7 +33,7 @@ pub fn to_value(report: &Report) -> Value {
             "require_complete": report.require_complete,
         },
         "inputs": report.inputs.iter().map(|i| json!({
-            "file": i.file, "lines": i.lines, "records": i.records, "bytes": i.bytes,
+            "file": i.file, "format": i.format, "gzip": i.gzip, "lines": i.lines, "records": i.records, "bytes": i.bytes, "sha256": i.sha256,
         })).collect::<Vec<_>>(),
         "keys": report.keys.iter().map(|k| json!({
             "source": k.source,
@@ -50,6 +50,35 @@ pub fn to_value(report: &Report) -> Value {
             "findings_by_code": report.counts.iter().map(|(c, n)| (c.as_str().to_string(), json!(n))).collect::<Map<_, _>>(),
         },
         "chains": report.chains.iter().map(|c| chain(report, c)).collect::<Vec<_>>(),
+        "checkpoints": report.checkpoints.iter().map(|c| {
+            let (missing, uncovered) = match c.outcome {
+                CheckpointOutcome::Truncated { missing } => (Some(missing), None),
+                CheckpointOutcome::AnchorsPrefix { uncovered } => (None, Some(uncovered)),
+                _ => (None, None),
+            };
+            json!({
+                "file": c.source,
+                "format": c.format,
+                "origin": c.origin,
+                "size": c.size,
+                "root": c.root,
+                "signature": c.signature,
+                "signers": c.signers,
+                "outcome": c.outcome.as_str(),
+                "missing_records": missing,
+                "uncovered_records": uncovered,
+                "epochs": c.epochs,
+            })
+        }).collect::<Vec<_>>(),
+        "epochs": report.epochs.iter().map(|e| json!({
+            "id": e.id,
+            "records": e.records,
+            "tree_size": e.tree_size,
+            "root": e.root,
+            "first": place(report, &e.first),
+            "status": e.status.as_str(),
+            "anchored_by": e.anchored_by,
+        })).collect::<Vec<_>>(),
         "findings": report.findings.iter().map(|f| finding(report, f)).collect::<Vec<_>>(),
         "findings_omitted": report.omitted().iter().map(|(c, n)| (c.as_str().to_string(), json!(n))).collect::<Map<_, _>>(),
     })
@@ -87,6 +116,17 @@ fn chain(report: &Report, c: &ChainSummary) -> Value {
             "head": status(&c.head, c.completeness_required),
             "tail": status(&c.tail, c.completeness_required),
         },
+        "tail_anchors": c.tail_anchors.iter().map(|a| match a {
+            TailAnchor::CloseRecord(at) => json!({
+                "kind": a.kind(),
+                "file": report.inputs.get(at.source).map(|i| i.file.as_str()),
+                "line": at.line,
+                "record_index": at.record,
+            }),
+            TailAnchor::Checkpoint { source, size } => json!({
+                "kind": a.kind(), "checkpoint": source, "size": size,
+            }),
+        }).collect::<Vec<_>>(),
         "findings": c.findings,
     })
 }
@@ -116,6 +156,9 @@ fn finding(report: &Report, f: &Finding) -> Value {
     }
     if let Some(found) = &f.found {
         m.insert("found".into(), json!(found));
+    }
+    if let Some(c) = &f.context {
+        m.insert("context".into(), json!(c));
     }
     if let Some(r) = &f.related {
         m.insert("related".into(), place(report, r));

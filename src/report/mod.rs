@@ -110,8 +110,156 @@ pub struct ChainSummary {
     pub tail: Status,
     /// Whether head and tail are required (`--require-complete`).
     pub completeness_required: bool,
+    /// What anchors the tail (empty: nothing).
+    pub tail_anchors: Vec<TailAnchor>,
     /// Finding counts per code.
     pub findings: BTreeMap<String, u64>,
+    /// `H(last record)`: what the next record must link to.
+    pub head_hash: Option<[u8; 32]>,
+    /// The last record's id.
+    pub head_record_id: Option<String>,
+    /// The first record's `prev_hash` when it is not a genesis.
+    pub start_prev_hash: Option<[u8; 32]>,
+    /// The first record's `parent_record_id` when it is not a genesis.
+    pub start_parent_record_id: Option<String>,
+    /// The first record's id.
+    pub first_record_id: Option<String>,
+    /// Whether the chain ends in a close record.
+    pub closed: bool,
+    /// Merkle compact range over the chain's records at their positions in the chain.
+    pub range: Option<crate::compact::CompactRange>,
+}
+
+/// What anchors a chain's tail: evidence that no record after its last one was removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TailAnchor {
+    /// The chain ends in a `session_end` close record (at this place).
+    CloseRecord(Location),
+    /// A trusted checkpoint whose size is the export's record count, and whose root the records
+    /// reproduce.
+    Checkpoint {
+        /// The checkpoint file as given.
+        source: String,
+        /// Its tree size.
+        size: u64,
+    },
+}
+
+impl TailAnchor {
+    /// `close_record` or `checkpoint`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TailAnchor::CloseRecord(_) => "close_record",
+            TailAnchor::Checkpoint { .. } => "checkpoint",
+        }
+    }
+}
+
+/// What the checks established about an AAT batch epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EpochStatus {
+    /// Proofs, leaf indexes and the recomputed root agree, but no trusted checkpoint matches.
+    Consistent,
+    /// Consistent, and a trusted checkpoint has its size and root.
+    Anchored,
+    /// A check failed.
+    Failed,
+    /// The root could not be recomputed.
+    Unverifiable,
+}
+
+impl EpochStatus {
+    /// `consistent_unanchored`, `anchored`, `failed` or `unverifiable`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EpochStatus::Consistent => "consistent_unanchored",
+            EpochStatus::Anchored => "anchored",
+            EpochStatus::Failed => "failed",
+            EpochStatus::Unverifiable => "unverifiable",
+        }
+    }
+}
+
+/// One AAT batch epoch as verified.
+#[derive(Debug, Clone)]
+pub struct EpochSummary {
+    /// `epoch_id`.
+    pub id: String,
+    /// Records of the epoch present.
+    pub records: u64,
+    /// `tree_size` as the records give it.
+    pub tree_size: Option<u64>,
+    /// `merkle_root` as the records give it (hex).
+    pub root: String,
+    /// First record of the epoch.
+    pub first: Location,
+    /// The outcome.
+    pub status: EpochStatus,
+    /// The checkpoint that anchors it, if any.
+    pub anchored_by: Option<String>,
+}
+
+/// What a checkpoint established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckpointOutcome {
+    /// Not trusted (unsigned, unknown key or bad signature): not compared with the records.
+    NotTrusted,
+    /// The records reproduce its root and its size is the export's record count.
+    AnchorsExport,
+    /// The first `size` records reproduce its root; `uncovered` records follow.
+    AnchorsPrefix {
+        /// Records after the covered prefix.
+        uncovered: u64,
+    },
+    /// It anchors a batch epoch only (its root is the epoch's, not the export's).
+    AnchorsEpoch,
+    /// Fewer records than its size.
+    Truncated {
+        /// Records missing.
+        missing: u64,
+    },
+    /// The records give another root at its size.
+    RootMismatch,
+    /// A record in its range could not be hashed.
+    Unverifiable,
+}
+
+impl CheckpointOutcome {
+    /// The stable name used in the JSON report.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CheckpointOutcome::NotTrusted => "not_trusted",
+            CheckpointOutcome::AnchorsExport => "anchors_export",
+            CheckpointOutcome::AnchorsPrefix { .. } => "anchors_prefix",
+            CheckpointOutcome::AnchorsEpoch => "anchors_epoch",
+            CheckpointOutcome::Truncated { .. } => "truncated",
+            CheckpointOutcome::RootMismatch => "root_mismatch",
+            CheckpointOutcome::Unverifiable => "unverifiable",
+        }
+    }
+}
+
+/// One `--checkpoint` as verified.
+#[derive(Debug, Clone)]
+pub struct CheckpointSummary {
+    /// The file as given.
+    pub source: String,
+    /// `c2sp-note` or `json`.
+    pub format: &'static str,
+    /// The origin line (note) or `origin` member (JSON), if any.
+    pub origin: Option<String>,
+    /// Tree size.
+    pub size: u64,
+    /// Root hash (hex).
+    pub root: String,
+    /// `verified`, `invalid`, `unknown_key` or `unsigned`.
+    pub signature: &'static str,
+    /// The keys whose signatures verified, described.
+    pub signers: Vec<String>,
+    /// What it established against the records.
+    pub outcome: CheckpointOutcome,
+    /// Epochs whose size and root it matches.
+    pub epochs: Vec<String>,
 }
 
 impl ChainSummary {
@@ -142,14 +290,20 @@ impl ChainSummary {
 /// An input file as read.
 #[derive(Debug, Clone, Default)]
 pub struct InputSummary {
-    /// The path as given.
+    /// The path as given (a directory's files as `dir/name`).
     pub file: String,
+    /// The container read (`jsonl`, `json`, `syslog`, `csv`).
+    pub format: String,
+    /// Whether it was gzip-compressed.
+    pub gzip: bool,
     /// Physical lines.
     pub lines: u64,
     /// Lines holding a record (well-formed or not).
     pub records: u64,
     /// Bytes read.
     pub bytes: u64,
+    /// SHA-256 of the raw input file (lowercase hex).
+    pub sha256: String,
 }
 
 /// A supplied key, as reported.
@@ -182,6 +336,10 @@ pub struct Report {
     pub keys: Vec<KeySummary>,
     /// The chains, in order of first appearance.
     pub chains: Vec<ChainSummary>,
+    /// The `--checkpoint` files, in command-line order.
+    pub checkpoints: Vec<CheckpointSummary>,
+    /// The AAT batch epochs, in order of first appearance.
+    pub epochs: Vec<EpochSummary>,
     /// Stored findings, sorted by place then code.
     pub findings: Vec<Finding>,
     /// Count of every finding per code (stored or not).

@@ -240,6 +240,11 @@ pub fn canonical(record: &Value, exclude: &[&str]) -> Vec<u8> {
     out
 }
 
+/// The RFC 6962 leaf hash of a record: `SHA-256(0x00 ‖ JCS(record without batch))` (AAT §6.4).
+pub fn leaf(record: &Value) -> [u8; 32] {
+    audit_verify::merkle::leaf_hash(&canonical(record, &["batch"]))
+}
+
 /// `H(record)` as lowercase hex (AAT §5).
 pub fn chain_hash(record: &Value) -> String {
     hex::encode(Sha256::digest(canonical(record, &["batch"])))

@@ -1,0 +1,423 @@
+//! Verification certificates: issue, re-verify (our code path and an independent DSSE check),
+//! reject any altered byte, stay deterministic, merge shard certificates into the certificate of
+//! the whole, and fail the merge at a broken shard boundary.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use audit_verify::cert;
+use audit_verify::crypto::default_provider;
+use audit_verify::keys::KeyRing;
+use common::{Export, chain_hash, run, testdata};
+use serde_json::Value;
+
+const NOW: &str = "2026-11-22T08:00:00Z";
+
+fn keygen(dir: &Path, alg: &str) -> (PathBuf, PathBuf) {
+    let r = run(["keygen", "--alg", alg, "--out"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([dir.display().to_string()]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let tag = if alg == "es256" { "es256" } else { "ml-dsa-65" };
+    (
+        dir.join(format!("auditor-{tag}.key.pem")),
+        dir.join(format!("auditor-{tag}.pub.pem")),
+    )
+}
+
+fn issue(
+    inputs: &[&Path],
+    keys: &[&str],
+    sign_key: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> common::Run {
+    let mut args: Vec<String> = vec!["verify".into()];
+    args.extend(inputs.iter().map(|p| p.display().to_string()));
+    for k in keys {
+        args.push("--keys".into());
+        args.push(testdata(&format!("keys/{k}")).display().to_string());
+    }
+    args.extend([
+        "--certificate".into(),
+        out.display().to_string(),
+        "--sign-key".into(),
+        sign_key.display().to_string(),
+    ]);
+    if !extra.contains(&"--now") {
+        args.extend(["--now".into(), NOW.into()]);
+    }
+    args.extend(["--format".into(), "json".into()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    run(args)
+}
+
+fn cert_verify(cert: &Path, key: &Path, inputs: &[&Path]) -> common::Run {
+    let mut args: Vec<String> = vec![
+        "cert".into(),
+        "verify".into(),
+        cert.display().to_string(),
+        "--key".into(),
+        key.display().to_string(),
+    ];
+    if !inputs.is_empty() {
+        args.push("--inputs".into());
+        args.extend(inputs.iter().map(|p| p.display().to_string()));
+    }
+    args.extend(["--format".into(), "json".into()]);
+    run(args)
+}
+
+fn statement(cert_file: &Path) -> Value {
+    let env: Value = serde_json::from_slice(&std::fs::read(cert_file).unwrap()).unwrap();
+    use base64::Engine as _;
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(env["payload"].as_str().unwrap())
+        .unwrap();
+    serde_json::from_slice(&payload).unwrap()
+}
+
+/// A Python with `cryptography`, for the independent DSSE check: `$AUDIT_VERIFY_PYTHON`, else
+/// `python3` if it can import it.
+fn python() -> Option<String> {
+    let candidates = std::env::var("AUDIT_VERIFY_PYTHON")
+        .into_iter()
+        .chain(["python3".to_string()]);
+    for py in candidates {
+        let ok = Command::new(&py)
+            .args(["-c", "import cryptography.hazmat.primitives.asymmetric.ec"])
+            .output();
+        if ok.is_ok_and(|o| o.status.success()) {
+            return Some(py);
+        }
+    }
+    eprintln!("!!! no Python with `cryptography`: the independent DSSE check is SKIPPED");
+    None
+}
+
+fn independent_check(py: &str, cert_file: &Path, key: &Path) -> bool {
+    Command::new(py)
+        .arg(common::root().join("scripts/dsse_verify.py"))
+        .arg(cert_file)
+        .arg(key)
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+#[test]
+fn keygen_writes_a_private_key_only_its_owner_can_read_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(dir.path(), "es256");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert!(
+        std::fs::read_to_string(&public)
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+    let again = run(["keygen", "--alg", "es256", "--out"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([dir.path().display().to_string()]));
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("refusing to overwrite"));
+}
+
+#[test]
+fn a_certificate_verifies_here_and_independently_for_both_algorithms() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = testdata("aat/ok--spec10.jsonl");
+    for alg in ["es256", "ml-dsa-65"] {
+        let (private, public) = keygen(dir.path(), alg);
+        let out = dir.path().join(format!("{alg}.cert.json"));
+        let r = issue(&[&input], &["spec.jwks.json"], &private, &out, &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v = cert_verify(&out, &public, &[&input]);
+        assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+        let report = v.json();
+        assert_eq!(report["authentic"], true);
+        assert_eq!(report["inputs_match"], true);
+        let st = &report["statement"];
+        assert_eq!(st["_type"], "https://in-toto.io/Statement/v1");
+        assert_eq!(
+            st["subject"][0]["digest"]["sha256"],
+            "b4d7f4dcb361a0779776d8d4a5f035f51913ed28e038afd808141adfc6d76242"
+        );
+        let chain = &st["predicate"]["chains"][0];
+        assert_eq!(chain["records"], 10);
+        assert_eq!(chain["head"]["closed"], true);
+        assert_eq!(chain["merkle"]["begin"], 0);
+        assert_eq!(chain["merkle"]["end"], 10);
+        // The head is H(last record), recomputed independently of the tool's code path.
+        let last = Export::load("aat/ok--spec10.jsonl").records[9].clone();
+        assert_eq!(chain["head"]["hash"], chain_hash(&last).as_str());
+        if let Some(py) = python() {
+            assert!(
+                independent_check(&py, &out, &public),
+                "the independent DSSE check rejects a good {alg} certificate"
+            );
+        }
+    }
+}
+
+#[test]
+fn flipping_any_byte_of_the_certificate_makes_it_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(dir.path(), "es256");
+    let out = dir.path().join("c.json");
+    assert_eq!(
+        issue(
+            &[&testdata("aat/ok--spec10.jsonl")],
+            &["spec.jwks.json"],
+            &private,
+            &out,
+            &[]
+        )
+        .code,
+        0
+    );
+    let good = std::fs::read(&out).unwrap();
+    let ring = KeyRing::load(std::slice::from_ref(&public)).unwrap();
+    assert!(cert::read_certificate(&out, &ring, default_provider()).is_ok());
+    let tampered = dir.path().join("t.json");
+    let py = python();
+    for i in 0..good.len() {
+        let mut bad = good.clone();
+        bad[i] ^= 0x01;
+        std::fs::write(&tampered, &bad).unwrap();
+        assert!(
+            cert::read_certificate(&tampered, &ring, default_provider()).is_err(),
+            "flipping byte {i} ({:?}) went unnoticed",
+            good[i] as char
+        );
+        if let Some(py) = &py {
+            if i % 97 == 0 {
+                assert!(
+                    !independent_check(py, &tampered, &public),
+                    "independent check accepted a flip at {i}"
+                );
+            }
+        }
+    }
+    // The binary reports an altered certificate with exit 1, and inputs that differ too.
+    let mut bad = good.clone();
+    let at = good.len() / 2;
+    bad[at] ^= 0x01;
+    std::fs::write(&tampered, &bad).unwrap();
+    assert_eq!(cert_verify(&tampered, &public, &[]).code, 1);
+    let other = testdata("aat/ok--mcp10.jsonl");
+    let r = cert_verify(&out, &public, &[&other]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["inputs_match"], false);
+    // Another auditor's key does not authenticate it.
+    let (_, other_public) = keygen(&dir.path().join("other"), "es256");
+    assert_eq!(cert_verify(&out, &other_public, &[]).code, 1);
+}
+
+#[test]
+fn the_payload_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, _) = keygen(dir.path(), "es256");
+    let input = testdata("aat/ok--gen-two-sessions.jsonl");
+    let payload = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        assert_eq!(
+            issue(&[&input], &["gen.jwks.json"], &private, &out, extra).code,
+            0
+        );
+        let env: Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
+        env["payload"].as_str().unwrap().to_string()
+    };
+    assert_eq!(
+        payload("a", &["--jobs", "1"]),
+        payload("b", &["--jobs", "2"])
+    );
+    assert_ne!(
+        payload("c", &[]),
+        payload("d", &["--now", "2026-11-23T08:00:00Z"])
+    );
+}
+
+/// An unsigned, numbered chain of `n` records (built with the test helpers, re-linked).
+fn long_chain(n: usize) -> Export {
+    let base = Export::load("aat/ok--gen-unsigned.jsonl");
+    let mut records = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut r = base.records[1].clone();
+        r["record_id"] = Value::String(format!("00000000-0000-4000-8000-{i:012}"));
+        r["sequence_number"] = Value::from(i as u64);
+        r["timestamp"] = Value::String(format!(
+            "2026-10-01T12:{:02}:{:02}.000Z",
+            (i / 60) % 60,
+            i % 60
+        ));
+        r["parent_record_id"] = if i == 0 {
+            Value::Null
+        } else {
+            Value::String(format!("00000000-0000-4000-8000-{:012}", i - 1))
+        };
+        if i == 0 {
+            r = base.records[0].clone();
+            r["record_id"] = Value::String("00000000-0000-4000-8000-000000000000".into());
+            r["timestamp"] = Value::String("2026-10-01T12:00:00.000Z".into());
+        }
+        records.push(r);
+    }
+    let mut e = Export { records };
+    e.relink_after(0);
+    e
+}
+
+fn shard_certs(dir: &Path, e: &Export, cuts: &[usize], private: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut bounds = vec![0];
+    bounds.extend_from_slice(cuts);
+    bounds.push(e.records.len());
+    for (k, w) in bounds.windows(2).enumerate() {
+        let part = Export {
+            records: e.records[w[0]..w[1]].to_vec(),
+        };
+        let file = part.write(dir, &format!("shard-{k}.jsonl"));
+        let cert = dir.join(format!("shard-{k}.cert.json"));
+        let r = issue(&[&file], &[], private, &cert, &[]);
+        assert_eq!(r.code, 0, "shard {k}: {}", r.stdout);
+        out.push(cert);
+    }
+    out
+}
+
+fn merge(certs: &[PathBuf], public: &Path, private: &Path, out: &Path) -> common::Run {
+    let mut args: Vec<String> = vec!["merge".into()];
+    args.extend(certs.iter().map(|c| c.display().to_string()));
+    args.extend([
+        "--key".into(),
+        public.display().to_string(),
+        "--certificate".into(),
+        out.display().to_string(),
+        "--sign-key".into(),
+        private.display().to_string(),
+        "--now".into(),
+        NOW.into(),
+    ]);
+    run(args)
+}
+
+#[test]
+fn merged_shard_certificates_equal_the_certificate_of_the_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(&dir.path().join("k"), "es256");
+    let e = long_chain(1000);
+    let whole_file = e.write(dir.path(), "whole.jsonl");
+    let whole_cert = dir.path().join("whole.cert.json");
+    assert_eq!(
+        issue(&[&whole_file], &[], &private, &whole_cert, &[]).code,
+        0
+    );
+
+    let shards = shard_certs(dir.path(), &e, &[250, 517, 731], &private);
+    let merged = dir.path().join("merged.cert.json");
+    let r = merge(&shards, &public, &private, &merged);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(cert_verify(&merged, &public, &[]).code, 0);
+
+    let whole = statement(&whole_cert);
+    let merged = statement(&merged);
+    let (w, m) = (
+        &whole["predicate"]["chains"][0],
+        &merged["predicate"]["chains"][0],
+    );
+    for field in [
+        "id",
+        "records",
+        "head",
+        "merkle",
+        "first_sequence",
+        "last_sequence",
+        "start",
+        "verdict",
+    ] {
+        assert_eq!(w[field], m[field], "{field}");
+    }
+    assert_eq!(m["records"], 1000);
+    assert!(m["merkle"]["root"].is_string());
+    assert_eq!(merged["predicate"]["shards"].as_array().unwrap().len(), 4);
+    assert_eq!(merged["subject"].as_array().unwrap().len(), 4);
+    // Each shard alone saw an unanchored head or open tail; the merge settles both.
+    assert_eq!(w["findings"], m["findings"]);
+}
+
+#[test]
+fn a_broken_shard_boundary_fails_the_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(&dir.path().join("k"), "es256");
+    let e = long_chain(400);
+
+    // A record missing at a boundary (the first of shard 2).
+    let mut missing = e.clone();
+    missing.records.remove(200);
+    let certs = shard_certs(
+        &dir.path().join("a").tap_mkdir(),
+        &missing,
+        &[100, 200, 300],
+        &private,
+    );
+    let r = merge(&certs, &public, &private, &dir.path().join("m1.json"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("MERGE FAILED"));
+    assert!(!dir.path().join("m1.json").exists());
+
+    // An edited record at a boundary (the last of shard 1): its shard alone cannot see it.
+    let mut edited = e.clone();
+    edited.records[199]["outcome"] = Value::String("failure".into());
+    let certs = shard_certs(
+        &dir.path().join("b").tap_mkdir(),
+        &edited,
+        &[100, 200, 300],
+        &private,
+    );
+    let r = merge(&certs, &public, &private, &dir.path().join("m2.json"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("prev_hash"));
+
+    // Shards given out of order do not compose either.
+    let certs = shard_certs(
+        &dir.path().join("c").tap_mkdir(),
+        &e,
+        &[100, 200, 300],
+        &private,
+    );
+    let r = merge(
+        &[
+            certs[0].clone(),
+            certs[2].clone(),
+            certs[1].clone(),
+            certs[3].clone(),
+        ],
+        &public,
+        &private,
+        &dir.path().join("m3.json"),
+    );
+    assert_eq!(r.code, 1);
+}
+
+trait TapMkdir {
+    fn tap_mkdir(self) -> Self;
+}
+
+impl TapMkdir for PathBuf {
+    fn tap_mkdir(self) -> Self {
+        std::fs::create_dir_all(&self).unwrap();
+        self
+    }
+}
