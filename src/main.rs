@@ -206,6 +206,8 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     config.checkpoint_keys = args.checkpoint_keys;
     config.jobs = args.jobs;
     config.merkle_state = args.certificate.is_some();
+    config.anchor = args.anchor.clone();
+    config.anchor_keys = args.anchor_key.clone();
     config.provider = match args.crypto {
         ProviderName::AwsLc => "aws-lc-rs",
         ProviderName::Rustcrypto => "rustcrypto",

@@ -74,7 +74,7 @@ _audit__verify() {
 
     case "${cmd}" in
         audit__verify)
-            opts="-o -j -q -h -V --keys --input-format --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --certificate --sign-key --now --jobs --crypto --max-findings --quiet --color --help --version verify cert keygen merge completions help"
+            opts="-o -j -q -h -V --keys --input-format --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --certificate --sign-key --anchor --anchor-key --since --until --now --jobs --crypto --max-findings --quiet --color --help --version verify cert keygen merge completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -117,6 +117,22 @@ _audit__verify() {
                     return 0
                     ;;
                 --sign-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --anchor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --anchor-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -412,7 +428,7 @@ _audit__verify() {
             return 0
             ;;
         audit__subcmd__verify__subcmd__verify)
-            opts="-o -j -q -h --keys --input-format --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --certificate --sign-key --now --jobs --crypto --max-findings --quiet --color --help"
+            opts="-o -j -q -h --keys --input-format --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --certificate --sign-key --anchor --anchor-key --since --until --now --jobs --crypto --max-findings --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -455,6 +471,22 @@ _audit__verify() {
                     return 0
                     ;;
                 --sign-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --anchor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --anchor-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
