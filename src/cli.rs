@@ -52,7 +52,7 @@ pub enum Command {
     /// recomputed; the verdict says which of integrity, authenticity and completeness were
     /// established for each chain.
     #[command(after_long_help = VERIFY_EXAMPLES)]
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
 
     /// Check a verification certificate and print what it certifies.
     #[command(subcommand)]

@@ -42,7 +42,7 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Some(Command::Verify(args)) => run_verify(args),
+        Some(Command::Verify(args)) => run_verify(*args),
         Some(Command::Cert(CertCommand::Verify {
             cert,
             keys,
