@@ -689,6 +689,33 @@ pub fn read_certificate(
     })
 }
 
+/// The chain heads a certificate records, for `--anchor`.
+pub fn anchors_of(
+    c: &Certified,
+    source: &str,
+) -> std::collections::HashMap<String, crate::chain::CertAnchor> {
+    c.statement
+        .predicate
+        .chains
+        .iter()
+        .filter_map(|ch| {
+            let hash = crate::profile::aat::parse_hex32(ch.head.hash.as_deref()?)?;
+            Some((
+                ch.id.clone(),
+                crate::chain::CertAnchor {
+                    hash,
+                    record_id: ch.head.record_id.clone(),
+                    sequence: ch.head.sequence,
+                    records: ch.records,
+                    closed: ch.head.closed,
+                    range: ch.merkle.as_ref().and_then(|m| range_of(m).ok()),
+                    source: source.to_string(),
+                },
+            ))
+        })
+        .collect()
+}
+
 /// Why shard certificates do not compose.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MergeProblem {
@@ -917,7 +944,11 @@ fn join(acc: &mut ChainCert, next: &ChainCert) -> Result<(), String> {
     Ok(())
 }
 
-fn range_of(m: &MerkleState) -> Result<CompactRange, String> {
+/// The compact range a certificate records.
+///
+/// # Errors
+/// A message when the hashes do not form the range.
+pub fn range_of(m: &MerkleState) -> Result<CompactRange, String> {
     let hashes: Vec<[u8; 32]> = m
         .range
         .iter()

@@ -82,7 +82,37 @@ impl FindingSink {
 enum Head {
     Genesis,
     MidSession,
+    /// Continues the head recorded in an `--anchor` certificate.
+    Anchored(String),
     Unknown,
+}
+
+/// A chain's head as recorded in a previous certificate (`--anchor`).
+#[derive(Debug, Clone)]
+pub struct CertAnchor {
+    /// `H(last certified record)`.
+    pub hash: Digest,
+    /// Its record id.
+    pub record_id: Option<String>,
+    /// Its sequence number.
+    pub sequence: Option<u64>,
+    /// How many records of the chain the certificate covered.
+    pub records: u64,
+    /// Whether the chain was closed.
+    pub closed: bool,
+    /// The certificate's Merkle range of the chain, to continue.
+    pub range: Option<CompactRange>,
+    /// The certificate, for messages.
+    pub source: String,
+}
+
+/// A check still to make against an anchor: the record at this position must be the head.
+#[derive(Debug, Clone)]
+enum AnchorCheck {
+    /// When the chain has this many records.
+    AtCount(u64, CertAnchor),
+    /// When the chain reaches this sequence number.
+    AtSeq(u64, CertAnchor),
 }
 
 #[derive(Debug)]
@@ -114,6 +144,7 @@ struct ChainState {
     self_recorded: bool,
     link_unverifiable: bool,
     last_verified: bool,
+    anchor_check: Option<AnchorCheck>,
     /// The first record's links, as found (for joining shards and anchors).
     start_prev_hash: Option<Link>,
     start_parent: Option<String>,
@@ -155,6 +186,8 @@ pub struct Chains {
     lossy: HashSet<usize>,
     /// A trusted checkpoint covering the whole export, which anchors every chain's tail.
     export_tail: Option<TailAnchor>,
+    /// Chain heads from an `--anchor` certificate.
+    cert_anchors: HashMap<String, CertAnchor>,
 }
 
 impl Chains {
@@ -167,7 +200,13 @@ impl Chains {
             last_unreadable: None,
             lossy: HashSet::new(),
             export_tail: None,
+            cert_anchors: HashMap::new(),
         }
+    }
+
+    /// Sets the chain heads of an `--anchor` certificate: the export must continue them.
+    pub fn set_cert_anchors(&mut self, anchors: HashMap<String, CertAnchor>) {
+        self.cert_anchors = anchors;
     }
 
     /// Marks a source as lossy: hash links into its records are not established when they do
@@ -206,7 +245,10 @@ impl Chains {
             return;
         };
         if is_new {
-            check_head(state, &p, facts, &mut out);
+            match self.cert_anchors.get(&facts.session_id) {
+                Some(anchor) => check_anchored_head(state, &p, facts, anchor, &mut out),
+                None => check_head(state, &p, facts, &mut out),
+            }
         } else {
             let lossy =
                 self.lossy.contains(&p.at.source) || self.lossy.contains(&state.last.source);
@@ -233,6 +275,7 @@ impl Chains {
         if facts.is_close {
             check_close(state, &p, facts, &mut out);
         }
+        check_pending_anchor(state, &p, facts, &mut out);
         for f in p.findings.into_iter().chain(out) {
             sink.push(f);
         }
@@ -245,7 +288,43 @@ impl Chains {
         let mut chains: Vec<(String, ChainState)> = self.chains.into_iter().collect();
         chains.sort_by_key(|(_, s)| s.order);
         let mut summaries = Vec::new();
+        let seen: HashSet<&String> = chains.iter().map(|(id, _)| id).collect();
+        let mut absent_ids: Vec<&String> = self
+            .cert_anchors
+            .keys()
+            .filter(|id| !seen.contains(id))
+            .collect();
+        absent_ids.sort();
+        for id in &absent_ids {
+            if self.cert_anchors.contains_key(*id) {
+                sink.push(
+                    Finding::new(
+                        Code::AnchorChainAbsent,
+                        format!("the certificate's chain {id} has no record in this export (its head stays as certified)"),
+                    )
+                    .chain((*id).clone()),
+                );
+            }
+        }
         for (id, mut s) in chains {
+            if let Some(AnchorCheck::AtCount(n, a) | AnchorCheck::AtSeq(n, a)) =
+                s.anchor_check.take()
+            {
+                sink.push(
+                    Finding::new(
+                        Code::AnchorTruncated,
+                        format!(
+                            "{} recorded this chain up to its record {} ({} records); this export ends before it",
+                            a.source,
+                            a.record_id.as_deref().unwrap_or("?"),
+                            a.records
+                        ),
+                    )
+                    .expected_found(format!("position {n}"), format!("{} record(s)", s.records))
+                    .chain(id.clone())
+                    .at(s.last.clone()),
+                );
+            }
             let signed = s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window;
             if signed == 0 && s.unsigned > 0 && !policy.require_signatures {
                 sink.push(
@@ -322,6 +401,7 @@ impl ChainState {
             self_recorded: false,
             link_unverifiable: false,
             last_verified: false,
+            anchor_check: None,
             start_prev_hash: facts.prev_hash,
             start_parent: facts.parent_record_id.clone().flatten(),
             first_record_id: facts.record_id.clone(),
@@ -379,6 +459,125 @@ fn check_head(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Fin
     if facts.seq.is_some() {
         s.numbered = true;
         s.first_seq = facts.seq;
+    }
+}
+
+/// The first record of a chain the `--anchor` certificate recorded: it must continue the
+/// certified head, or the export must hold the certified records again up to that head.
+fn check_anchored_head(
+    s: &mut ChainState,
+    p: &Prepared,
+    facts: &Facts,
+    a: &CertAnchor,
+    out: &mut Vec<Finding>,
+) {
+    match facts.prev_hash {
+        Some(Link::Hash(h)) if h == a.hash => {
+            s.head = Head::Anchored(format!(
+                "continues {} at its record {}",
+                a.source,
+                a.record_id.as_deref().unwrap_or("?")
+            ));
+            s.numbered = facts.seq.is_some();
+            s.first_seq = facts.seq;
+            s.max_seq = a.sequence.filter(|_| facts.seq.is_some());
+            s.last_record_id = a.record_id.clone();
+            if a.closed {
+                out.push(p.finding(
+                    Code::SessionRecordAfterClose,
+                    format!("{} recorded this session as closed", a.source),
+                    None,
+                ));
+            }
+            if let (Some(Some(parent)), Some(id)) = (&facts.parent_record_id, &a.record_id) {
+                if parent != id {
+                    out.push(
+                        p.finding(
+                            Code::ChainParentMismatch,
+                            "parent_record_id does not name the certificate's head record",
+                            Some("parent_record_id"),
+                        )
+                        .expected_found(id.clone(), parent.clone()),
+                    );
+                }
+            }
+            if let (Some(q), Some(hs)) = (facts.seq, a.sequence) {
+                if q != hs + 1 {
+                    out.push(
+                        p.finding(
+                            Code::AnchorMismatch,
+                            format!(
+                                "sequence_number {q} does not follow the certificate's head at {hs}"
+                            ),
+                            Some("sequence_number"),
+                        )
+                        .expected_found((hs + 1).to_string(), q.to_string()),
+                    );
+                }
+            }
+            s.range = a.range.clone();
+        }
+        Some(Link::Genesis) => {
+            check_head(s, p, facts, out);
+            s.anchor_check = Some(AnchorCheck::AtCount(a.records, a.clone()));
+        }
+        _ => match (facts.seq, a.sequence) {
+            (Some(q), Some(hs)) if q <= hs => {
+                check_head(s, p, facts, out);
+                s.anchor_check = Some(AnchorCheck::AtSeq(hs, a.clone()));
+            }
+            _ => {
+                check_head(s, p, facts, out);
+                out.push(
+                    p.finding(
+                        Code::AnchorMismatch,
+                        format!(
+                            "the chain does not continue the head recorded in {}",
+                            a.source
+                        ),
+                        Some("prev_hash"),
+                    )
+                    .expected_found(
+                        hex::encode(a.hash),
+                        match facts.prev_hash {
+                            Some(Link::Hash(h)) => hex::encode(h),
+                            _ => "null".into(),
+                        },
+                    ),
+                );
+            }
+        },
+    }
+}
+
+/// When the chain reaches the certified position, its record there must be the certified head.
+fn check_pending_anchor(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
+    let due = match &s.anchor_check {
+        Some(AnchorCheck::AtCount(n, _)) => s.records == *n,
+        Some(AnchorCheck::AtSeq(q, _)) => facts.seq == Some(*q),
+        None => false,
+    };
+    if !due {
+        return;
+    }
+    let Some(AnchorCheck::AtCount(_, a) | AnchorCheck::AtSeq(_, a)) = s.anchor_check.take() else {
+        return;
+    };
+    if facts.hash != Some(a.hash) {
+        out.push(
+            p.finding(
+                Code::AnchorMismatch,
+                format!(
+                    "this record sits where {} recorded the chain's head ({}), but its hash differs: the certified history was rewritten",
+                    a.source,
+                    a.record_id.as_deref().unwrap_or("?")
+                ),
+                None,
+            )
+            .expected_found(hex::encode(a.hash), facts.hash.map_or("(unhashable)".into(), hex::encode)),
+        );
+    } else if matches!(s.head, Head::MidSession) {
+        s.head = Head::Anchored(format!("reaches the head recorded in {}", a.source));
     }
 }
 
@@ -780,9 +979,10 @@ fn summarise(
             true,
         )
     };
-    let head = match s.head {
+    let head = match &s.head {
         Head::Genesis => Status::Established("starts at the session's genesis".into()),
         Head::MidSession => Status::NotEstablished("starts mid-session".into()),
+        Head::Anchored(how) => Status::Established(how.clone()),
         Head::Unknown => Status::NotEstablished("first record has no usable prev_hash".into()),
     };
     let tail = match (&s.closed, s.close_signed, export_tail) {

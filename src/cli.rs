@@ -52,7 +52,7 @@ pub enum Command {
     /// recomputed; the verdict says which of integrity, authenticity and completeness were
     /// established for each chain.
     #[command(after_long_help = VERIFY_EXAMPLES)]
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
 
     /// Check a verification certificate and print what it certifies.
     #[command(subcommand)]
@@ -267,6 +267,20 @@ pub struct VerifyArgs {
     /// The auditor's private key for --certificate (PKCS#8 PEM, P-256 or ML-DSA-65).
     #[arg(long, value_name = "KEY", requires = "certificate")]
     pub sign_key: Option<PathBuf>,
+
+    /// A previous certificate: the export must continue the chain heads it records.
+    ///
+    /// For each chain in the certificate, the export either starts right after the certified head
+    /// (its first record links to the head's hash) or holds the chain from its genesis again, in
+    /// which case the record at the certified position must be the certified head. A chain that
+    /// does neither, or that ends before the certified head, fails. The certificate itself must
+    /// verify under --anchor-key (default: the --keys).
+    #[arg(long, value_name = "CERT")]
+    pub anchor: Option<PathBuf>,
+
+    /// Public key(s) of the auditor who signed the --anchor certificate.
+    #[arg(long, value_name = "PUB", requires = "anchor")]
+    pub anchor_key: Vec<PathBuf>,
 
     /// Check signatures only of records at or after T (RFC 3339, or a duration back from --now: 24h, 7d).
     ///

@@ -36,6 +36,10 @@ pub struct VerifyConfig {
     pub jobs: Option<usize>,
     /// Crypto provider name (`aws-lc-rs` or `rustcrypto`).
     pub provider: String,
+    /// `--anchor`: a previous certificate whose chain heads the export must continue.
+    pub anchor: Option<PathBuf>,
+    /// Keys that may have signed the anchor certificate (default: `keys`).
+    pub anchor_keys: Vec<PathBuf>,
     /// `--since`: records before it are hashed and linked, not signature-checked.
     pub since: Option<jiff::Timestamp>,
     /// `--until`: records after it are hashed and linked, not signature-checked.
@@ -67,6 +71,8 @@ impl VerifyConfig {
             merkle_state: false,
             since: None,
             until: None,
+            anchor: None,
+            anchor_keys: Vec::new(),
             checkpoints: Vec::new(),
             checkpoint_keys: Vec::new(),
         }

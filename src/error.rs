@@ -83,6 +83,11 @@ pub enum Error {
     #[diagnostic(code(audit_verify::keys::prepare))]
     KeyPrepare(String),
 
+    /// The `--anchor` certificate cannot be used.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Anchor(#[from] crate::cert::CertError),
+
     /// The worker pool could not start.
     #[error("cannot start worker threads: {0}")]
     #[diagnostic(code(audit_verify::threads))]

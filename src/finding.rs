@@ -224,6 +224,15 @@ codes! {
     KeyNote => "key.note", Info, Authenticity,
         "note about a supplied key",
         "a key file entry was skipped or is unusual (for example a kid that is not the key's thumbprint); check the key files you supplied";
+    AnchorMismatch => "anchor.mismatch", Error, Integrity,
+        "the export does not continue the certified head",
+        "the previous certificate (--anchor) recorded this chain's head; the export either links to something else or holds a different record at that position: records were removed, inserted or rewritten since";
+    AnchorTruncated => "anchor.truncated", Error, Completeness,
+        "the export ends before the certified head",
+        "the previous certificate (--anchor) covered more records of this chain than the export holds: records it certified are gone";
+    AnchorChainAbsent => "anchor.chain_absent", Info, Completeness,
+        "a certified chain has no record in this export",
+        "nothing new was recorded for this chain since the certificate, or this export omits it";
     AatSelfRecorded => "aat.self_recorded", Info, Authenticity,
         "self-recorded session",
         "the genesis declares recording_mode self: the agent signs its own audit trail, no independent recorder vouches for it";

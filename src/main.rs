@@ -44,7 +44,7 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Some(Command::Verify(args)) => run_verify(args),
+        Some(Command::Verify(args)) => run_verify(*args),
         Some(Command::Cert(CertCommand::Verify {
             cert,
             keys,
@@ -208,6 +208,8 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     config.checkpoint_keys = args.checkpoint_keys;
     config.jobs = args.jobs;
     config.merkle_state = args.certificate.is_some();
+    config.anchor = args.anchor.clone();
+    config.anchor_keys = args.anchor_key.clone();
     config.provider = match args.crypto {
         ProviderName::AwsLc => "aws-lc-rs",
         ProviderName::Rustcrypto => "rustcrypto",

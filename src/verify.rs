@@ -91,6 +91,18 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         keys_supplied: ctx.has_keys(),
     };
     let mut chains = Chains::new(policy);
+    if let Some(anchor) = &config.anchor {
+        let anchor_ring = if config.anchor_keys.is_empty() {
+            KeyRing::load(&config.keys)?
+        } else {
+            KeyRing::load(&config.anchor_keys)?
+        };
+        let certified = crate::cert::read_certificate(anchor, &anchor_ring, provider)?;
+        chains.set_cert_anchors(crate::cert::anchors_of(
+            &certified,
+            &anchor.display().to_string(),
+        ));
+    }
     let mut sink = FindingSink::new(config.max_stored_per_code);
     for note in ring.warnings() {
         sink.push(Finding::new(Code::KeyNote, note.clone()));

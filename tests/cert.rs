@@ -421,3 +421,133 @@ impl TapMkdir for PathBuf {
         self
     }
 }
+
+fn verify_anchored(file: &Path, anchor: &Path, public: &Path, extra: &[&str]) -> common::Run {
+    let mut args: Vec<String> = vec![
+        "verify".into(),
+        file.display().to_string(),
+        "--anchor".into(),
+        anchor.display().to_string(),
+        "--anchor-key".into(),
+        public.display().to_string(),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    run(args)
+}
+
+#[test]
+fn the_next_run_continues_from_the_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(&dir.path().join("k"), "es256");
+    let e = long_chain(20);
+    let day1 = Export {
+        records: e.records[..10].to_vec(),
+    }
+    .write(dir.path(), "day1.jsonl");
+    let cert1 = dir.path().join("day1.cert.json");
+    assert_eq!(issue(&[&day1], &[], &private, &cert1, &[]).code, 0);
+
+    // Only the new records: they continue the certified head.
+    let day2 = Export {
+        records: e.records[10..].to_vec(),
+    }
+    .write(dir.path(), "day2.jsonl");
+    let cert2 = dir.path().join("day2.cert.json");
+    let r = verify_anchored(
+        &day2,
+        &cert1,
+        &public,
+        &[
+            "--certificate",
+            &cert2.display().to_string(),
+            "--sign-key",
+            &private.display().to_string(),
+            "--now",
+            NOW,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let chain = &r.json()["chains"][0];
+    assert_eq!(chain["guarantees"]["head"]["status"], "established");
+    assert!(
+        chain["guarantees"]["head"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("continues")
+    );
+    assert!(!r.codes().iter().any(|(c, _)| c == "chain.head_unanchored"));
+    // The incremental certificate's Merkle state is that of the whole chain.
+    let whole = e.write(dir.path(), "whole.jsonl");
+    let whole_cert = dir.path().join("whole.cert.json");
+    assert_eq!(issue(&[&whole], &[], &private, &whole_cert, &[]).code, 0);
+    assert_eq!(
+        statement(&cert2)["predicate"]["chains"][0]["merkle"],
+        statement(&whole_cert)["predicate"]["chains"][0]["merkle"]
+    );
+
+    // The whole export again: the record at the certified position is the certified head.
+    let r = verify_anchored(&whole, &cert1, &public, &[]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+
+    // History rewritten before the certified head (an unsigned chain re-linked): caught.
+    let mut rewritten = e.clone();
+    rewritten.records[4]["outcome"] = Value::String("failure".into());
+    rewritten.relink_after(4);
+    let path = rewritten.write(dir.path(), "rewritten.jsonl");
+    let plain = run([
+        "verify".to_string(),
+        path.display().to_string(),
+        "--format".into(),
+        "json".into(),
+    ]);
+    assert_eq!(
+        plain.verdict(),
+        "verified",
+        "without the anchor the re-linked rewrite is undetectable"
+    );
+    let r = verify_anchored(&path, &cert1, &public, &[]);
+    assert_eq!(r.verdict(), "failed");
+    assert!(
+        r.errors().contains(&("anchor.mismatch".into(), 10)),
+        "{:?}",
+        r.errors()
+    );
+
+    // A record missing between the certificate and the new export.
+    let gap = Export {
+        records: e.records[11..].to_vec(),
+    }
+    .write(dir.path(), "gap.jsonl");
+    let r = verify_anchored(&gap, &cert1, &public, &[]);
+    assert_eq!(r.verdict(), "failed");
+    assert!(
+        r.errors()
+            .iter()
+            .any(|(c, l)| c == "anchor.mismatch" && *l == 1),
+        "{:?}",
+        r.errors()
+    );
+
+    // Certified records gone: the export ends before the certified head.
+    let short = Export {
+        records: e.records[..6].to_vec(),
+    }
+    .write(dir.path(), "short.jsonl");
+    let r = verify_anchored(&short, &cert1, &public, &[]);
+    assert_eq!(r.verdict(), "failed");
+    assert!(
+        r.errors().iter().any(|(c, _)| c == "anchor.truncated"),
+        "{:?}",
+        r.errors()
+    );
+
+    // An altered anchor certificate is refused before anything is trusted.
+    let mut bytes = std::fs::read(&cert1).unwrap();
+    let n = bytes.len() / 2;
+    bytes[n] ^= 0x01;
+    let bad = dir.path().join("bad.cert.json");
+    std::fs::write(&bad, bytes).unwrap();
+    assert_eq!(verify_anchored(&day2, &bad, &public, &[]).code, 2);
+}

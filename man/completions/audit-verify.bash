@@ -74,7 +74,7 @@ _audit__verify() {
 
     case "${cmd}" in
         audit__verify)
-            opts="-o -j -q -h -V --keys --input-format --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --certificate --sign-key --since --until --now --jobs --crypto --max-findings --quiet --no-progress --color --help --version verify cert keygen merge completions help"
+            opts="-o -j -q -h -V --keys --input-format --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --certificate --sign-key --anchor --anchor-key --since --until --now --jobs --crypto --max-findings --quiet --no-progress --color --help --version verify cert keygen merge completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -117,6 +117,14 @@ _audit__verify() {
                     return 0
                     ;;
                 --sign-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --anchor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --anchor-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -420,7 +428,7 @@ _audit__verify() {
             return 0
             ;;
         audit__subcmd__verify__subcmd__verify)
-            opts="-o -j -q -h --keys --input-format --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --certificate --sign-key --since --until --now --jobs --crypto --max-findings --quiet --no-progress --color --help"
+            opts="-o -j -q -h --keys --input-format --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --certificate --sign-key --anchor --anchor-key --since --until --now --jobs --crypto --max-findings --quiet --no-progress --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,6 +471,14 @@ _audit__verify() {
                     return 0
                     ;;
                 --sign-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --anchor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --anchor-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_audit_verify_global_optspecs
-    string join \n keys= input-format= profile= checkpoint= checkpoint-key= require-signatures require-complete format= o/output= certificate= sign-key= since= until= now= j/jobs= crypto= max-findings= q/quiet no-progress color= h/help V/version
+    string join \n keys= input-format= profile= checkpoint= checkpoint-key= require-signatures require-complete format= o/output= certificate= sign-key= anchor= anchor-key= since= until= now= j/jobs= crypto= max-findings= q/quiet no-progress color= h/help V/version
 end
 
 function __fish_audit_verify_needs_command
@@ -37,6 +37,8 @@ json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -s o -l output -d 'Write the report to FILE instead of stdout' -r -F
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l certificate -d 'Write a signed verification certificate (DSSE + in-toto) to OUT; needs --sign-key' -r -F
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l sign-key -d 'The auditor\'s private key for --certificate (PKCS#8 PEM, P-256 or ML-DSA-65)' -r -F
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -l anchor -d 'A previous certificate: the export must continue the chain heads it records' -r -F
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -l anchor-key -d 'Public key(s) of the auditor who signed the --anchor certificate' -r -F
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l since -d 'Check signatures only of records at or after T (RFC 3339, or a duration back from --now: 24h, 7d)' -r
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l until -d 'Check signatures only of records at or before T (RFC 3339, or a duration back from --now)' -r
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l now -d 'The instant taken as now (RFC 3339), recorded in certificates; default: the clock' -r
@@ -72,6 +74,8 @@ json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -s o -l output -d 'Write the report to FILE instead of stdout' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l certificate -d 'Write a signed verification certificate (DSSE + in-toto) to OUT; needs --sign-key' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l sign-key -d 'The auditor\'s private key for --certificate (PKCS#8 PEM, P-256 or ML-DSA-65)' -r -F
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l anchor -d 'A previous certificate: the export must continue the chain heads it records' -r -F
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l anchor-key -d 'Public key(s) of the auditor who signed the --anchor certificate' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l since -d 'Check signatures only of records at or after T (RFC 3339, or a duration back from --now: 24h, 7d)' -r
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l until -d 'Check signatures only of records at or before T (RFC 3339, or a duration back from --now)' -r
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l now -d 'The instant taken as now (RFC 3339), recorded in certificates; default: the clock' -r
