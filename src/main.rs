@@ -22,6 +22,12 @@ use audit_verify::report::json::render_json;
 use audit_verify::verify::{NoProgress, Progress, verify};
 use clap::{CommandFactory, Parser};
 
+/// The allocator of the binary (the library leaves the choice to its users): see the `mimalloc`
+/// feature in Cargo.toml and docs/performance.md.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
