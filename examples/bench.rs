@@ -9,7 +9,11 @@
 //!
 //! ```text
 //! bench/run.sh [--runs N] [--dir DIR] [--only NAME,..] [--jobs N] [--no-bounds] [--gen-only]
+//!              [--no-wait]
 //! ```
+//!
+//! Before each measurement it waits (up to 10 minutes) for the machine to be nearly idle, and
+//! it reports the share of the cores other processes used during each run ("others' load").
 //!
 //! Not a test: it takes minutes the first time (signing 200,000 records) and about a minute after.
 
@@ -45,6 +49,11 @@ struct Spec {
     records: u64,
     session_len: u64,
     sig: Sig,
+    /// `trust_level` as written: the draft's `"L1"`, or `1` for `aat-verify`, which crashes on
+    /// strings (formats/aat.md §10.1).
+    trust_level: &'static str,
+    /// Part of the benchmark table (the others are made for the comparison scripts).
+    bench: bool,
 }
 
 const SPECS: &[Spec] = &[
@@ -53,30 +62,50 @@ const SPECS: &[Spec] = &[
         records: 10,
         session_len: 10,
         sig: Sig::None,
+        trust_level: "\"L1\"",
+        bench: true,
     },
     Spec {
         name: "aat-unsigned-100k",
         records: 100_000,
         session_len: 100_000,
         sig: Sig::None,
+        trust_level: "\"L1\"",
+        bench: true,
     },
     Spec {
         name: "aat-unsigned-1m",
         records: 1_000_000,
         session_len: 100_000,
         sig: Sig::None,
+        trust_level: "\"L1\"",
+        bench: true,
     },
     Spec {
         name: "aat-es256-100k",
         records: 100_000,
         session_len: 25_000,
         sig: Sig::Es256,
+        trust_level: "\"L1\"",
+        bench: true,
     },
     Spec {
         name: "aat-mldsa65-100k",
         records: 100_000,
         session_len: 25_000,
         sig: Sig::MlDsa65,
+        trust_level: "\"L1\"",
+        bench: true,
+    },
+    // For bench/compare-aat-verify.sh: one session (aat-verify checks one chain), integer trust
+    // levels, under aat-verify's 64 MiB input limit.
+    Spec {
+        name: "aatv-es256-84k",
+        records: 84_000,
+        session_len: 84_000,
+        sig: Sig::Es256,
+        trust_level: "1",
+        bench: false,
     },
 ];
 
@@ -87,6 +116,8 @@ struct Options {
     jobs: Option<usize>,
     bounds: bool,
     gen_only: bool,
+    /// Wait for a quiet machine before each measurement.
+    wait: bool,
 }
 
 fn main() {
@@ -99,10 +130,9 @@ fn main() {
 
     let selected: Vec<&Spec> = SPECS
         .iter()
-        .filter(|s| {
-            opts.only
-                .as_ref()
-                .is_none_or(|o| o.iter().any(|n| s.name.contains(n.as_str())))
+        .filter(|s| match &opts.only {
+            Some(o) => o.iter().any(|n| s.name.contains(n.as_str())),
+            None => s.bench,
         })
         .collect();
     let mut files = Vec::new();
@@ -110,6 +140,9 @@ fn main() {
         files.push(generate(spec, &opts.dir, root));
     }
     if opts.gen_only {
+        for f in &files {
+            println!("{}", f.display());
+        }
         return;
     }
 
@@ -128,6 +161,9 @@ fn main() {
     println!();
 
     let bounds = if opts.bounds {
+        if opts.wait {
+            wait_quiet(Duration::from_secs(600));
+        }
         Some(measure_bounds(&files, &keys, cores))
     } else {
         None
@@ -135,13 +171,16 @@ fn main() {
 
     println!();
     println!(
-        "| input | records | MB | wall s | records/s | MB/s | peak RSS MiB | bound | fraction |"
+        "| input | records | MB | wall s | records/s | MB/s | peak RSS MiB | CPU s | others' load | bound | fraction |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
     for (spec, file) in selected.iter().zip(&files) {
         // Unsigned inputs run without keys: with keys, unsigned chains are (rightly) inconclusive.
         let keys = (spec.sig != Sig::None).then_some(keys.as_path());
-        let r = run_binary(&bin, file, keys, opts.runs, opts.jobs);
+        if opts.wait {
+            wait_quiet(Duration::from_secs(600));
+        }
+        let r = run_binary(&bin, file, keys, &opts);
         let mb = file_len(file) as f64 / 1e6;
         let rps = spec.records as f64 / r.wall;
         let (bound_name, fraction) = match (&bounds, spec.sig) {
@@ -161,7 +200,7 @@ fn main() {
             (None, _) => ("-".into(), f64::NAN),
         };
         println!(
-            "| {} | {} | {:.1} | {:.3} | {:.0} | {:.1} | {:.1} | {} | {:.2} |",
+            "| {} | {} | {:.1} | {:.3} | {:.0} | {:.1} | {:.1} | {:.2} | {:.0}% | {} | {:.2} |",
             spec.name,
             spec.records,
             mb,
@@ -169,6 +208,8 @@ fn main() {
             rps,
             mb / r.wall,
             r.rss_kib as f64 / 1024.0,
+            r.cpu,
+            r.other * 100.0,
             bound_name,
             fraction
         );
@@ -176,15 +217,15 @@ fn main() {
             if let Some(b) = &bounds {
                 let pipeline = b.chain_per_core * cores as f64;
                 println!(
-                    "|   (same, vs parse+JCS+SHA-256 on {cores} cores) | | | | | | | {pipeline:.0}/s | {:.2} |",
+                    "|   (same, vs parse+JCS+SHA-256 on {cores} cores) | | | | | | | | | {pipeline:.0}/s | {:.2} |",
                     rps / pipeline
                 );
             }
         }
     }
     println!(
-        "| asqav-ed25519-100k | skipped: profile not implemented yet | | | | | | | |\n\
-         | agt-hmac-1m | skipped: profile not implemented yet | | | | | | | |"
+        "| asqav-ed25519-100k | skipped: profile not implemented yet | | | | | | | | | |\n\
+         | agt-hmac-1m | skipped: profile not implemented yet | | | | | | | | | |"
     );
     println!();
     println!(
@@ -204,6 +245,7 @@ fn parse_args() -> Options {
         jobs: None,
         bounds: true,
         gen_only: false,
+        wait: true,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -218,6 +260,7 @@ fn parse_args() -> Options {
             "--jobs" => opts.jobs = Some(value().parse().unwrap_or_else(|_| usage("bad --jobs"))),
             "--no-bounds" => opts.bounds = false,
             "--gen-only" => opts.gen_only = true,
+            "--no-wait" => opts.wait = false,
             _ => usage(&format!("unknown argument {a}")),
         }
     }
@@ -228,7 +271,7 @@ fn parse_args() -> Options {
 fn usage(msg: &str) -> ! {
     eprintln!("bench: {msg}");
     eprintln!(
-        "usage: bench [--runs N] [--dir DIR] [--only NAME,..] [--jobs N] [--no-bounds] [--gen-only]"
+        "usage: bench [--runs N] [--dir DIR] [--only NAME,..] [--jobs N] [--no-bounds] [--gen-only] [--no-wait]"
     );
     std::process::exit(2)
 }
@@ -264,10 +307,13 @@ fn file_len(p: &Path) -> u64 {
 // Generation
 
 fn generate(spec: &Spec, dir: &Path, root: &Path) -> PathBuf {
-    let params = format!(
+    let mut params = format!(
         "v{GENERATOR_VERSION} {} {} {} {:?}",
         spec.name, spec.records, spec.session_len, spec.sig
     );
+    if spec.trust_level != "\"L1\"" {
+        params.push_str(&format!(" trust_level={}", spec.trust_level));
+    }
     let tag = &hex::encode(Sha256::digest(params.as_bytes()))[..12];
     let path = dir.join(format!("{}-{tag}.jsonl", spec.name));
     if path.exists() {
@@ -283,7 +329,7 @@ fn generate(spec: &Spec, dir: &Path, root: &Path) -> PathBuf {
         .map(|s| {
             let first = s * spec.session_len;
             let n = spec.session_len.min(spec.records - first);
-            session(spec.name, s, first, n, &signer)
+            session(spec, s, first, n, &signer)
         })
         .collect();
     let tmp = path.with_extension("tmp");
@@ -357,7 +403,9 @@ const TOOLS: &[&str] = &[
 ];
 
 /// One session of `n` records, its records numbered from `first` in the whole input.
-fn session(name: &str, s: u64, first: u64, n: u64, signer: &Signer) -> Vec<u8> {
+fn session(spec: &Spec, s: u64, first: u64, n: u64, signer: &Signer) -> Vec<u8> {
+    let name = spec.name;
+    let trust_level = spec.trust_level;
     let mut out = Vec::with_capacity(n as usize * 600);
     let session_id = uuid(&format!("{name}/session/{s}"));
     let base = jiff::Timestamp::from_second(1_790_812_800).expect("timestamp"); // 2026-10-01
@@ -414,7 +462,7 @@ fn session(name: &str, s: u64, first: u64, n: u64, signer: &Signer) -> Vec<u8> {
         line.clear();
         write!(
             line,
-            r#"{{"record_id":"{record_id}","timestamp":"{ts}","agent_id":"urn:agent:bench-bot.example","agent_version":"0.9.0","session_id":"{session_id}","action_type":"{action_type}","action_detail":{detail},"outcome":"success","trust_level":"L1","parent_record_id":{},"prev_hash":{},"record_phase":"{phase}","sequence_number":{i}"#,
+            r#"{{"record_id":"{record_id}","timestamp":"{ts}","agent_id":"urn:agent:bench-bot.example","agent_version":"0.9.0","session_id":"{session_id}","action_type":"{action_type}","action_detail":{detail},"outcome":"success","trust_level":{trust_level},"parent_record_id":{},"prev_hash":{},"record_phase":"{phase}","sequence_number":{i}"#,
             quoted(&prev_id),
             quoted(&prev_hash),
         )
@@ -711,30 +759,38 @@ fn median(v: &mut [f64]) -> f64 {
 struct RunResult {
     wall: f64,
     rss_kib: u64,
+    /// CPU seconds (user + system) of the run.
+    cpu: f64,
+    /// Share of all cores used by other processes during the run.
+    other: f64,
 }
 
-fn run_binary(
-    bin: &Path,
-    input: &Path,
-    keys: Option<&Path>,
-    runs: usize,
-    jobs: Option<usize>,
-) -> RunResult {
+fn run_binary(bin: &Path, input: &Path, keys: Option<&Path>, opts: &Options) -> RunResult {
     let rss_file =
         std::env::temp_dir().join(format!("audit-verify-bench-rss-{}", std::process::id()));
     let mut walls = Vec::new();
     let mut rss = Vec::new();
-    for _ in 0..runs {
+    let mut cpu = Vec::new();
+    let mut other = Vec::new();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    for _ in 0..opts.runs {
         let mut cmd = Command::new("/usr/bin/time");
-        cmd.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(bin);
-        args(&mut cmd, input, keys, jobs);
+        cmd.arg("-f")
+            .arg("%M %U %S")
+            .arg("-o")
+            .arg(&rss_file)
+            .arg(bin);
+        args(&mut cmd, input, keys, opts.jobs);
+        let busy = machine_busy_secs();
         let t = Instant::now();
         let out = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .output()
             .expect("run /usr/bin/time (GNU time)");
-        walls.push(t.elapsed().as_secs_f64());
+        let wall = t.elapsed().as_secs_f64();
+        let busy = machine_busy_secs() - busy;
+        walls.push(wall);
         if !out.status.success() {
             eprintln!(
                 "{} exited with {:?}:\n{}{}",
@@ -745,20 +801,29 @@ fn run_binary(
             );
             std::process::exit(1);
         }
-        let kib = std::fs::read_to_string(&rss_file)
-            .ok()
-            .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()))
-            .unwrap_or(0u64);
-        rss.push(kib as f64);
+        let text = std::fs::read_to_string(&rss_file).unwrap_or_default();
+        let fields: Vec<f64> = text
+            .lines()
+            .last()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        if let [kib, user, sys] = fields[..] {
+            rss.push(kib);
+            cpu.push(user + sys);
+            // CPU time spent by other processes while this one ran, as a share of all cores.
+            other.push(((busy - user - sys) / (wall * cores)).clamp(0.0, 1.0));
+        }
     }
     let _ = std::fs::remove_file(&rss_file);
     // Small inputs: also time the binary without /usr/bin/time in between.
     if file_len(input) < 1_000_000 {
         walls.clear();
-        for _ in 0..runs.max(20) {
+        for _ in 0..opts.runs.max(20) {
             let t = Instant::now();
             let mut cmd = Command::new(bin);
-            args(&mut cmd, input, keys, jobs);
+            args(&mut cmd, input, keys, opts.jobs);
             let st = cmd.stdout(Stdio::null()).status().expect("run");
             walls.push(t.elapsed().as_secs_f64());
             assert!(st.success());
@@ -767,6 +832,58 @@ fn run_binary(
     RunResult {
         wall: median(&mut walls),
         rss_kib: median(&mut rss) as u64,
+        cpu: median(&mut cpu),
+        other: median(&mut other),
+    }
+}
+
+/// CPU seconds spent by the whole machine so far (all but idle and iowait in /proc/stat).
+fn machine_busy_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = stat.lines().next() else {
+        return 0.0;
+    };
+    let ticks: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal ...; USER_HZ is 100 on Linux.
+    let busy: f64 = ticks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4 && *i < 8)
+        .map(|(_, t)| t)
+        .sum();
+    busy / 100.0
+}
+
+/// Waits (up to `limit`) until the machine is nearly idle, so other builds do not skew a run.
+fn wait_quiet(limit: Duration) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let start = Instant::now();
+    let mut told = false;
+    loop {
+        let before = machine_busy_secs();
+        std::thread::sleep(Duration::from_secs(2));
+        let load = (machine_busy_secs() - before) / (2.0 * cores);
+        if load < 0.10 {
+            return;
+        }
+        if start.elapsed() > limit {
+            eprintln!(
+                "machine still busy ({:.0}% of all cores used by others); measuring anyway",
+                load * 100.0
+            );
+            return;
+        }
+        if !told {
+            eprintln!(
+                "waiting for the machine to be quiet ({:.0}% busy)...",
+                load * 100.0
+            );
+            told = true;
+        }
     }
 }
 
