@@ -267,7 +267,16 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         sink.push(f);
     }
     chains.set_export_tail(anchored.export_tail.clone());
-    let chain_summaries = chains.finish(&mut sink);
+    let mut chain_summaries = chains.finish(&mut sink);
+    // A spot check whose window holds no signed record at all has checked no signature: nothing
+    // about authenticity was established, so it is required and the verdict inconclusive.
+    if (config.since.is_some() || config.until.is_some())
+        && chain_summaries.iter().all(|c| c.signed == 0)
+    {
+        for c in &mut chain_summaries {
+            c.authenticity_required = true;
+        }
+    }
     let mut findings = sink.stored;
     findings.sort_by(|a, b| (&a.at, a.code).cmp(&(&b.at, b.code)));
     Ok(Report {
