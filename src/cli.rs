@@ -134,9 +134,18 @@ pub enum CertCommand {
         #[arg(long, num_args = 1.., value_name = "FILE")]
         inputs: Vec<PathBuf>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = CertFormat::Human)]
+        format: CertFormat,
     },
+}
+
+/// Output formats of `cert verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CertFormat {
+    /// What the certificate certifies, as text and a table.
+    Human,
+    /// The check's result and the statement as JSON.
+    Json,
 }
 
 /// Signing algorithms for auditor keys.
@@ -156,6 +165,10 @@ pub enum Format {
     Human,
     /// One JSON object, schema audit-verify/report/v1 (see docs/report.md).
     Json,
+    /// JUnit XML: one test case per chain (for CI test reports).
+    Junit,
+    /// GitHub Actions annotations (::error file=…,line=…::).
+    Github,
 }
 
 /// When to colour the human report.

@@ -13,6 +13,10 @@ pub enum OutputFormat {
     Human(HumanStyle),
     /// `audit-verify/report/v1` JSON.
     Json,
+    /// JUnit XML.
+    Junit,
+    /// GitHub Actions workflow commands.
+    Github,
 }
 
 /// Everything `verify` needs.

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use audit_verify::cert::{self, CertError, SigningKey};
 use audit_verify::cli::{
-    CertCommand, Cli, Color, Command, Format, InputFormatArg, KeygenAlg, ProviderName, VerifyArgs,
+    CertCommand, CertFormat, Cli, Color, Command, Format, InputFormatArg, KeygenAlg, ProviderName,
+    VerifyArgs,
 };
 use audit_verify::config::{OutputFormat, VerifyConfig, parse_instant_or_duration};
 use audit_verify::crypto::{KeyAlg, default_provider};
@@ -89,7 +90,12 @@ fn parse_now(now: Option<&str>) -> Result<jiff::Timestamp, miette::Report> {
     }
 }
 
-fn run_cert_verify(path: &Path, keys: &[PathBuf], inputs: &[PathBuf], format: Format) -> ExitCode {
+fn run_cert_verify(
+    path: &Path,
+    keys: &[PathBuf],
+    inputs: &[PathBuf],
+    format: CertFormat,
+) -> ExitCode {
     let ring = match KeyRing::load(keys) {
         Ok(r) => r,
         Err(e) => return fail(e.into()),
@@ -107,8 +113,8 @@ fn run_cert_verify(path: &Path, keys: &[PathBuf], inputs: &[PathBuf], format: Fo
         Err(e) => return fail(e.into()),
     };
     let text = match format {
-        Format::Human => cert::render_certified(&certified, &checks),
-        Format::Json => cert::render_certified_json(&certified, &checks),
+        CertFormat::Json => cert::render_certified_json(&certified, &checks),
+        CertFormat::Human => cert::render_certified(&certified, &checks),
     };
     let _ = io::stdout().lock().write_all(text.as_bytes());
     if checks.iter().all(|c| c.subject.is_some()) {
@@ -220,6 +226,8 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
             max_per_code: args.max_findings,
         }),
         Format::Json => OutputFormat::Json,
+        Format::Junit => OutputFormat::Junit,
+        Format::Github => OutputFormat::Github,
     };
     miette::set_hook(Box::new(move |_| {
         Box::new(
@@ -277,6 +285,8 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     let text = match config.format {
         OutputFormat::Human(style) => render_human(&report, style),
         OutputFormat::Json => render_json(&report),
+        OutputFormat::Junit => audit_verify::report::junit::render_junit(&report),
+        OutputFormat::Github => audit_verify::report::github::render_github(&report),
     };
     let written = match &args.output {
         Some(path) => std::fs::write(path, text.as_bytes()),

@@ -101,7 +101,7 @@ _audit__verify() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json junit github" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -455,7 +455,7 @@ _audit__verify() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json junit github" -- "${cur}"))
                     return 0
                     ;;
                 --output)

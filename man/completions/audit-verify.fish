@@ -33,7 +33,9 @@ complete -c audit-verify -n "__fish_audit_verify_needs_command" -l profile -d 'I
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l checkpoint -d 'Signed checkpoint (tree head) to hold the records against; repeatable' -r -F
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l checkpoint-key -d 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable' -r
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l format -d 'Report format' -r -f -a "human\t'Verdict, a table per chain and each finding quoting its line'
-json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
+json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'
+junit\t'JUnit XML: one test case per chain (for CI test reports)'
+github\t'GitHub Actions annotations (::error file=…,line=…::)'"
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -s o -l output -d 'Write the report to FILE instead of stdout' -r -F
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l certificate -d 'Write a signed verification certificate (DSSE + in-toto) to OUT; needs --sign-key' -r -F
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l sign-key -d 'The auditor\'s private key for --certificate (PKCS#8 PEM, P-256 or ML-DSA-65)' -r -F
@@ -69,7 +71,9 @@ complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l pro
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l checkpoint -d 'Signed checkpoint (tree head) to hold the records against; repeatable' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l checkpoint-key -d 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable' -r
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l format -d 'Report format' -r -f -a "human\t'Verdict, a table per chain and each finding quoting its line'
-json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
+json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'
+junit\t'JUnit XML: one test case per chain (for CI test reports)'
+github\t'GitHub Actions annotations (::error file=…,line=…::)'"
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -s o -l output -d 'Write the report to FILE instead of stdout' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l certificate -d 'Write a signed verification certificate (DSSE + in-toto) to OUT; needs --sign-key' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l sign-key -d 'The auditor\'s private key for --certificate (PKCS#8 PEM, P-256 or ML-DSA-65)' -r -F
@@ -94,8 +98,8 @@ complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and not 
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and not __fish_seen_subcommand_from verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from verify" -l key -d 'The auditor\'s public key(s): PEM SPKI, JWK or JWKS' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from verify" -l inputs -d 'Re-check these files against the certificate\'s subjects (SHA-256)' -r -F
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from verify" -l format -d 'Output format' -r -f -a "human\t'Verdict, a table per chain and each finding quoting its line'
-json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from verify" -l format -d 'Output format' -r -f -a "human\t'What the certificate certifies, as text and a table'
+json\t'The check\'s result and the statement as JSON'"
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Authenticate a certificate, print what it certifies, and optionally re-check its inputs'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
