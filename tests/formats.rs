@@ -13,26 +13,10 @@ use serde_json::Value;
 
 /// Every fixture with the keys its sidecar names.
 fn fixtures() -> Vec<(PathBuf, Vec<String>)> {
-    let mut out = Vec::new();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(testdata("aat"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
-    for p in paths
+    common::aat_fixtures()
         .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-    {
-        let expect = std::fs::read_to_string(p.with_extension("expect")).unwrap();
-        let keys = expect
-            .lines()
-            .find_map(|l| l.strip_prefix("keys ="))
-            .map(|k| k.split_whitespace().map(String::from).collect())
-            .unwrap_or_default();
-        out.push((p, keys));
-    }
-    assert!(out.len() >= 14);
-    out
+        .map(|f| (f.path, f.keys))
+        .collect()
 }
 
 fn keys_of(k: &[String]) -> Vec<&str> {

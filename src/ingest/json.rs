@@ -8,7 +8,7 @@
 
 use std::io::{self, BufRead, Read};
 
-use super::{IngestError, MAX_BUNDLE_BYTES, MAX_LINE_BYTES, Unit, Units};
+use super::{ByteCursor, IngestError, MAX_BUNDLE_BYTES, MAX_LINE_BYTES, Unit, Units};
 use crate::canon::json::{Limits, Value, parse};
 use crate::finding::Code;
 
@@ -135,9 +135,7 @@ enum State {
 
 /// Streams the elements of a JSON array.
 pub struct ArraySplitter {
-    inner: Box<dyn BufRead + Send>,
-    line: u64,
-    bytes: u64,
+    cur: ByteCursor<Box<dyn BufRead + Send>>,
     state: State,
 }
 
@@ -145,27 +143,17 @@ impl ArraySplitter {
     /// A splitter over a stream that starts at `line` (and `offset` bytes into its file).
     pub fn new(inner: Box<dyn BufRead + Send>, line: u64, offset: u64) -> Self {
         ArraySplitter {
-            inner,
-            line,
-            bytes: offset,
+            cur: ByteCursor::new(inner, line, offset),
             state: State::Start,
         }
     }
 
     fn peek(&mut self) -> io::Result<Option<u8>> {
-        Ok(self.inner.fill_buf()?.first().copied())
+        self.cur.peek()
     }
 
     fn bump(&mut self) -> io::Result<Option<u8>> {
-        let b = self.peek()?;
-        if let Some(b) = b {
-            self.inner.consume(1);
-            self.bytes += 1;
-            if b == b'\n' {
-                self.line += 1;
-            }
-        }
-        Ok(b)
+        self.cur.bump()
     }
 
     fn skip_ws(&mut self) -> io::Result<Option<u8>> {
@@ -182,7 +170,7 @@ impl ArraySplitter {
     fn broken(&mut self, message: String) -> Unit {
         self.state = State::Done;
         Unit::Problem {
-            line: self.line,
+            line: self.cur.line,
             code: Code::ContainerMalformed,
             message,
             text: Vec::new(),
@@ -191,7 +179,7 @@ impl ArraySplitter {
 
     /// Reads one element's bytes (bounded), ending before the `,` or `]` that follows it.
     fn element(&mut self) -> io::Result<Unit> {
-        let line = self.line;
+        let line = self.cur.line;
         let mut out = Vec::new();
         let mut len: u64 = 0;
         let mut depth: u32 = 0;
@@ -343,7 +331,7 @@ impl Iterator for ArraySplitter {
 
 impl Units for ArraySplitter {
     fn bytes_read(&self) -> u64 {
-        self.bytes
+        self.cur.bytes
     }
 }
 

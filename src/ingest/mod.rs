@@ -326,6 +326,51 @@ pub fn expand(inputs: &[Source]) -> Result<Vec<Source>, IngestError> {
     Ok(out)
 }
 
+/// A byte-at-a-time cursor over a buffered stream that counts lines and bytes, for the containers
+/// that must find their own boundaries (JSON arrays, RFC 6587 frames).
+pub struct ByteCursor<R> {
+    inner: R,
+    /// 1-based line of the next byte.
+    pub line: u64,
+    /// Bytes consumed (plus the starting offset).
+    pub bytes: u64,
+}
+
+impl<R: BufRead> ByteCursor<R> {
+    /// A cursor whose first byte is on `line`, `offset` bytes into its file.
+    pub fn new(inner: R, line: u64, offset: u64) -> Self {
+        ByteCursor {
+            inner,
+            line,
+            bytes: offset,
+        }
+    }
+
+    /// The next byte, not consumed.
+    ///
+    /// # Errors
+    /// The stream's read error.
+    pub fn peek(&mut self) -> io::Result<Option<u8>> {
+        Ok(self.inner.fill_buf()?.first().copied())
+    }
+
+    /// Consumes and returns the next byte.
+    ///
+    /// # Errors
+    /// The stream's read error.
+    pub fn bump(&mut self) -> io::Result<Option<u8>> {
+        let b = self.peek()?;
+        if let Some(b) = b {
+            self.inner.consume(1);
+            self.bytes += 1;
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+        Ok(b)
+    }
+}
+
 /// Opens a source: decompresses gzip, detects (or takes) the container, and returns its units.
 ///
 /// # Errors

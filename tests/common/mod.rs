@@ -259,3 +259,59 @@ pub fn b64(s: &str) -> Vec<u8> {
 pub fn unb64(b: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
+
+/// A fixture of `testdata/aat` with its `.expect` sidecar.
+pub struct Fixture {
+    pub path: PathBuf,
+    pub keys: Vec<String>,
+    pub verdict: String,
+    /// `(code, line)` of error and warning findings.
+    pub findings: Vec<(String, u64)>,
+}
+
+impl Fixture {
+    /// The key file names as `&str`.
+    pub fn keys(&self) -> Vec<&str> {
+        self.keys.iter().map(String::as_str).collect()
+    }
+}
+
+/// Every `testdata/aat/*.jsonl` with its sidecar, in name order.
+pub fn aat_fixtures() -> Vec<Fixture> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(testdata("aat"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+    {
+        let text = std::fs::read_to_string(path.with_extension("expect"))
+            .unwrap_or_else(|_| panic!("{} has no .expect sidecar", path.display()));
+        let fields: std::collections::BTreeMap<&str, &str> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .collect();
+        out.push(Fixture {
+            keys: fields["keys"]
+                .split_whitespace()
+                .map(String::from)
+                .collect(),
+            verdict: fields["verdict"].to_string(),
+            findings: fields["findings"]
+                .split_whitespace()
+                .map(|f| {
+                    let (c, l) = f.split_once('@').unwrap();
+                    (c.to_string(), l.parse().unwrap())
+                })
+                .collect(),
+            path,
+        });
+    }
+    assert!(out.len() >= 14, "only {} fixtures", out.len());
+    out
+}
