@@ -145,7 +145,7 @@ codes! {
         "the first record of this chain is not its genesis; records before it are not present, so head completeness is not established";
     ChainTailOpen => "chain.tail_open", Warning, Completeness,
         "session has no close record",
-        "the chain does not end in a session_end record; records after the last one could have been removed without trace";
+        "the chain does not end in a close or terminal record (AAT session_end), and the format has no length commitment: records after the last one could have been removed without trace";
     SeqGap => "seq.gap", Error, Integrity,
         "sequence_number skips values",
         "records between the two numbers are missing: they were removed or withheld";

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use audit_verify::cli::{Cli, Color, Command, Format, InputFormatArg, ProviderName, VerifyArgs};
 use audit_verify::config::{OutputFormat, VerifyConfig};
 use audit_verify::ingest::InputFormat;
+use audit_verify::profile::Profile;
 use audit_verify::report::human::{HumanStyle, render_human};
 use audit_verify::report::json::render_json;
 use audit_verify::verify::{NoProgress, verify};
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Some(Command::Profiles { name }) => run_profiles(name.as_deref()),
         Some(Command::Verify(args)) => run_verify(args),
         None => run_verify(cli.verify),
     }
@@ -52,6 +54,7 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     let width = terminal_width().unwrap_or(100);
     let mut config = VerifyConfig::new(args.inputs, args.keys);
     config.profile = args.profile;
+    config.hmac_key_file = args.hmac_key_file;
     config.input_format = args.input_format.map(|f| match f {
         InputFormatArg::Jsonl => InputFormat::Jsonl,
         InputFormatArg::Json => InputFormat::Json,
@@ -105,6 +108,40 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
         Err(e) => return fail(miette::miette!("cannot write the report: {e}")),
     }
     ExitCode::from(report.verdict().exit_code())
+}
+
+fn run_profiles(name: Option<&str>) -> ExitCode {
+    let text = match name {
+        Some(name) => match Profile::resolve(name) {
+            Ok(Some(p)) => p.text,
+            Ok(None) => {
+                return fail(audit_verify::Error::UnknownProfile(name.to_string()).into());
+            }
+            Err(e) => return fail(audit_verify::Error::from(e).into()),
+        },
+        None => match Profile::builtins() {
+            Ok(all) => {
+                let width = all.iter().map(|p| p.name().len()).max().unwrap_or(0);
+                all.iter()
+                    .map(|p| {
+                        format!(
+                            "{:width$}  {} [{}]\n",
+                            p.name(),
+                            p.spec.title,
+                            p.spec.follows
+                        )
+                    })
+                    .collect()
+            }
+            Err(e) => return fail(audit_verify::Error::from(e).into()),
+        },
+    };
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(miette::miette!("cannot write: {e}")),
+    }
 }
 
 fn fail(e: miette::Report) -> ExitCode {

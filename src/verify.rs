@@ -2,21 +2,25 @@
 //! verify signatures) in parallel, then feed the records in order to the chain checks.
 //!
 //! ```text
-//! lines --batch--> rayon: aat::prepare --in order--> Chains::observe --> Report
+//! lines --batch--> rayon: Runner::prepare --in order--> Checker::observe --> Report
 //! ```
+//!
+//! The profile is forced (`--profile`) or detected from the first record that parses; the AAT
+//! profile runs [`crate::profile::aat`] and [`crate::chain`], the others the declarative
+//! [`crate::profile::engine`] and [`crate::profile::links`].
 //!
 //! Memory is bounded by the batch size and the number of chains, never by the file size.
 
 use rayon::prelude::*;
 
 use crate::canon::json::{self, Limits};
-use crate::chain::{Chains, FindingSink, Policy};
+use crate::chain::{FindingSink, Policy};
 use crate::config::VerifyConfig;
 use crate::error::Error;
 use crate::finding::{Code, Finding, Location, QUOTE_LIMIT, make_quote};
 use crate::ingest::{self, IngestError, MAX_LINE_BYTES, Unit};
 use crate::keys::KeyRing;
-use crate::profile::aat;
+use crate::profile::{Checker, Profile, Runner};
 use crate::report::{InputSummary, KeySummary, Report};
 use crate::sig::SigContext;
 
@@ -42,11 +46,15 @@ impl Progress for NoProgress {
 /// [`Error`] when verification cannot happen at all: unreadable inputs or keys, no records,
 /// an unrecognised format.
 pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, Error> {
-    if let Some(p) = &config.profile {
-        if p != "aat" {
-            return Err(Error::UnknownProfile(p.clone()));
-        }
-    }
+    let forced = match &config.profile {
+        Some(p) => Some(Profile::resolve(p)?.ok_or_else(|| Error::UnknownProfile(p.clone()))?),
+        None => None,
+    };
+    let builtins = Profile::builtins()?;
+    let mut hmac = match &config.hmac_key_file {
+        Some(path) => Some(read_secret(path)?),
+        None => None,
+    };
     let provider = crate::crypto::provider_by_name(&config.provider)
         .ok_or_else(|| Error::Provider(config.provider.clone()))?;
     let ring = if config.keys.is_empty() {
@@ -65,13 +73,14 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         require_complete: config.require_complete,
         keys_supplied: ctx.has_keys(),
     };
-    let mut chains = Chains::new(policy);
+    let mut runner: Option<Runner> = forced.map(|p| Runner::new(p, &ctx, hmac.take()));
+    let mut checker: Option<Checker> = runner.as_ref().map(|r| r.checker(policy));
+    let mut lossy_sources = Vec::new();
     let mut sink = FindingSink::new(config.max_stored_per_code);
     for note in ring.warnings() {
         sink.push(Finding::new(Code::KeyNote, note.clone()));
     }
     let mut inputs = Vec::new();
-    let mut detected = config.profile.is_some();
     let mut first_failure: Option<(usize, u64, String)> = None;
 
     let sources = ingest::expand(&config.inputs)?;
@@ -84,14 +93,18 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             gzip: opened.gzip,
             ..InputSummary::default()
         };
+        let bundle = opened.bundle;
         if let Some(what) = opened.lossy {
-            chains.set_lossy(index);
+            lossy_sources.push(index);
+            if let Some(c) = checker.as_mut() {
+                c.set_lossy(index);
+            }
             sink.push(Finding::new(Code::ContainerLossy, what).at(loc(index, 1, 0)));
         }
         loop {
             let mut batch: Vec<(Location, Vec<u8>, Option<String>)> =
                 Vec::with_capacity(BATCH_UNITS);
-            let mut holes: Vec<aat::Prepared> = Vec::new();
+            let mut holes: Vec<(Location, Finding)> = Vec::new();
             let mut eof = true;
             for unit in units.by_ref() {
                 let unit = unit.map_err(|e| IngestError::Io {
@@ -142,7 +155,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                         let mut f = Finding::new(code, message).at(at.clone());
                         f.quote = quote;
                         // The hole must reach the chain checks in order with the records around it.
-                        holes.push(aat::Prepared::unreadable(at, f));
+                        holes.push((at, f));
                         batch.push((loc(index, line, u64::MAX), Vec::new(), None));
                         summary.records += 1;
                     }
@@ -163,28 +176,61 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                     break;
                 }
             }
-            if !detected {
-                detected = detect(&batch, source, &mut first_failure)?;
+            if runner.is_none() {
+                if let Some(p) = detect(&batch, source, &builtins, &mut first_failure)? {
+                    let r = Runner::new(p, &ctx, hmac.take());
+                    let mut c = r.checker(policy);
+                    for s in &lossy_sources {
+                        c.set_lossy(*s);
+                    }
+                    runner = Some(r);
+                    checker = Some(c);
+                }
             }
-            let prepared: Vec<Option<aat::Prepared>> = pool.install(|| {
+            // Until a record parses, lines are unparseable whatever the profile: the AAT engine
+            // reports them.
+            let fallback;
+            let active = match &runner {
+                Some(r) => r,
+                None => {
+                    let aat = builtins
+                        .iter()
+                        .find(|p| p.is_aat())
+                        .cloned()
+                        .ok_or_else(|| Error::UnknownProfile("aat".into()))?;
+                    fallback = Runner::new(aat, &ctx, None);
+                    &fallback
+                }
+            };
+            let prepared: Vec<Option<crate::profile::Prepared>> = pool.install(|| {
                 batch
                     .into_par_iter()
                     .map(|(at, bytes, context)| {
-                        (at.record != u64::MAX).then(|| aat::prepare(at, bytes, context, &ctx))
+                        (at.record != u64::MAX).then(|| active.prepare(at, bytes, context))
                     })
                     .collect()
             });
-            let mut holes = holes.into_iter();
+            let mut holes = holes.into_iter().map(|(at, f)| active.hole(at, f));
             for p in prepared
                 .into_iter()
                 .filter_map(|p| p.or_else(|| holes.next()))
             {
-                chains.observe(p, &mut sink);
+                match checker.as_mut() {
+                    Some(c) => c.observe(p, &mut sink),
+                    None => Checker::Aat(crate::chain::Chains::new(policy)).observe(p, &mut sink),
+                }
             }
             summary.bytes = units.bytes_read();
             progress.advance(&source.name, summary.bytes);
             if eof {
                 break;
+            }
+        }
+        if let (Some(bundle), Some(r)) = (bundle, &runner) {
+            let mut out = Vec::new();
+            r.check_bundle(&bundle, &loc(index, 1, 0), &mut out);
+            for f in out {
+                sink.push(f);
             }
         }
         inputs.push(summary);
@@ -203,7 +249,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         return Err(Error::NoRecords { name: names() });
     }
 
-    if !detected {
+    let (Some(runner), Some(checker)) = (runner, checker) else {
         let (src, line, detail) = first_failure.unwrap_or((0, 1, "no JSON value".into()));
         return Err(Error::NotAnExport {
             name: config
@@ -213,13 +259,13 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             line,
             detail,
         });
-    }
+    };
 
-    let chain_summaries = chains.finish(&mut sink);
+    let chain_summaries = checker.finish(&mut sink);
     let mut findings = sink.stored;
     findings.sort_by(|a, b| (&a.at, a.code).cmp(&(&b.at, b.code)));
     Ok(Report {
-        profile: "aat".into(),
+        profile: runner.profile().name().to_string(),
         provider: ctx.provider().into(),
         require_signatures: config.require_signatures,
         require_complete: config.require_complete,
@@ -239,24 +285,33 @@ fn loc(source: usize, line: u64, record: u64) -> Location {
     }
 }
 
-/// Decides from the first parseable line whether the input is an AAT export. Returns `Ok(false)`
-/// while no line parsed yet.
+/// Detects the profile from the first record that parses. Returns `Ok(None)` while no record
+/// parsed yet.
 fn detect(
     batch: &[(Location, Vec<u8>, Option<String>)],
     source: &ingest::Source,
+    builtins: &[Profile],
     first_failure: &mut Option<(usize, u64, String)>,
-) -> Result<bool, Error> {
+) -> Result<Option<Profile>, Error> {
     for (at, bytes, _) in batch.iter().filter(|(at, ..)| at.record != u64::MAX) {
-        match json::parse(bytes, &Limits::default()) {
+        match json::parse_python(bytes, &Limits::default()) {
             Ok(value) => {
-                if aat::looks_like_aat(&value) {
-                    return Ok(true);
-                }
-                return Err(Error::Unrecognised {
-                    name: source.name.clone(),
-                    line: at.line,
-                    candidates: "aat".into(),
-                });
+                let found = crate::profile::candidates(builtins, &value);
+                let names =
+                    |ps: &[&Profile]| ps.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ");
+                return match found.as_slice() {
+                    [one] => Ok(Some((*one).clone())),
+                    [] => Err(Error::Unrecognised {
+                        name: source.name.clone(),
+                        line: at.line,
+                        candidates: names(&builtins.iter().collect::<Vec<_>>()),
+                    }),
+                    many => Err(Error::Ambiguous {
+                        name: source.name.clone(),
+                        line: at.line,
+                        candidates: names(many),
+                    }),
+                };
             }
             Err(e) => {
                 if first_failure.is_none() {
@@ -265,7 +320,31 @@ fn detect(
             }
         }
     }
-    Ok(false)
+    Ok(None)
+}
+
+/// Largest HMAC secret file read.
+const MAX_SECRET_BYTES: u64 = 64 * 1024;
+
+/// Reads an HMAC secret: the exact bytes of the file (no newline is stripped), bounded.
+fn read_secret(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+    let err = |source| Error::HmacKey {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(err)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SECRET_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
+    if bytes.len() as u64 > MAX_SECRET_BYTES || bytes.is_empty() {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("an HMAC secret file holds 1 to {MAX_SECRET_BYTES} bytes"),
+        )));
+    }
+    Ok(bytes)
 }
 
 fn key_summaries(keys: &[crate::keys::Key]) -> Vec<KeySummary> {
