@@ -23,7 +23,8 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
         'audit-verify' {
             [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them')
             [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Container format; default: detected from the content')
-            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Input profile (dialect); default: detected from the records')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Input profile: a built-in name or a profile file; default: detected from the records')
+            [CompletionResult]::new('--hmac-key-file', '--hmac-key-file', [CompletionResultType]::ParameterName, 'File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')
@@ -41,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify one or more exports (the default command)')
+            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the built-in profiles, or print one as a profile file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -48,7 +50,8 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
         'audit-verify;verify' {
             [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them')
             [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Container format; default: detected from the content')
-            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Input profile (dialect); default: detected from the records')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Input profile: a built-in name or a profile file; default: detected from the records')
+            [CompletionResult]::new('--hmac-key-file', '--hmac-key-file', [CompletionResultType]::ParameterName, 'File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')
@@ -65,6 +68,11 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'audit-verify;profiles' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'audit-verify;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -72,11 +80,15 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
         }
         'audit-verify;help' {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify one or more exports (the default command)')
+            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the built-in profiles, or print one as a profile file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'audit-verify;help;verify' {
+            break
+        }
+        'audit-verify;help;profiles' {
             break
         }
         'audit-verify;help;completions' {

@@ -22,6 +22,9 @@ _audit__verify() {
             audit__verify,help)
                 cmd="audit__verify__subcmd__help"
                 ;;
+            audit__verify,profiles)
+                cmd="audit__verify__subcmd__profiles"
+                ;;
             audit__verify,verify)
                 cmd="audit__verify__subcmd__verify"
                 ;;
@@ -30,6 +33,9 @@ _audit__verify() {
                 ;;
             audit__verify__subcmd__help,help)
                 cmd="audit__verify__subcmd__help__subcmd__help"
+                ;;
+            audit__verify__subcmd__help,profiles)
+                cmd="audit__verify__subcmd__help__subcmd__profiles"
                 ;;
             audit__verify__subcmd__help,verify)
                 cmd="audit__verify__subcmd__help__subcmd__verify"
@@ -41,7 +47,7 @@ _audit__verify() {
 
     case "${cmd}" in
         audit__verify)
-            opts="-o -j -q -h -V --keys --input-format --profile --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --color --help --version verify completions help"
+            opts="-o -j -q -h -V --keys --input-format --profile --hmac-key-file --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --color --help --version verify profiles completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -56,6 +62,10 @@ _audit__verify() {
                     return 0
                     ;;
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hmac-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -113,7 +123,7 @@ _audit__verify() {
             return 0
             ;;
         audit__subcmd__verify__subcmd__help)
-            opts="verify completions help"
+            opts="verify profiles completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -154,6 +164,20 @@ _audit__verify() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        audit__subcmd__verify__subcmd__help__subcmd__profiles)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         audit__subcmd__verify__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -168,8 +192,22 @@ _audit__verify() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        audit__subcmd__verify__subcmd__profiles)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         audit__subcmd__verify__subcmd__verify)
-            opts="-o -j -q -h --keys --input-format --profile --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --color --help"
+            opts="-o -j -q -h --keys --input-format --profile --hmac-key-file --require-signatures --require-complete --format --output --jobs --crypto --max-findings --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,6 +222,10 @@ _audit__verify() {
                     return 0
                     ;;
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hmac-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

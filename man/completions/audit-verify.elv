@@ -20,7 +20,8 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
         &'audit-verify'= {
             cand --keys 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them'
             cand --input-format 'Container format; default: detected from the content'
-            cand --profile 'Input profile (dialect); default: detected from the records'
+            cand --profile 'Input profile: a built-in name or a profile file; default: detected from the records'
+            cand --hmac-key-file 'File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink)'
             cand --format 'Report format'
             cand -o 'Write the report to FILE instead of stdout'
             cand --output 'Write the report to FILE instead of stdout'
@@ -38,13 +39,15 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand verify 'Verify one or more exports (the default command)'
+            cand profiles 'List the built-in profiles, or print one as a profile file'
             cand completions 'Print shell completions to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'audit-verify;verify'= {
             cand --keys 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them'
             cand --input-format 'Container format; default: detected from the content'
-            cand --profile 'Input profile (dialect); default: detected from the records'
+            cand --profile 'Input profile: a built-in name or a profile file; default: detected from the records'
+            cand --hmac-key-file 'File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink)'
             cand --format 'Report format'
             cand -o 'Write the report to FILE instead of stdout'
             cand --output 'Write the report to FILE instead of stdout'
@@ -60,16 +63,23 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'audit-verify;profiles'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'audit-verify;completions'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'audit-verify;help'= {
             cand verify 'Verify one or more exports (the default command)'
+            cand profiles 'List the built-in profiles, or print one as a profile file'
             cand completions 'Print shell completions to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'audit-verify;help;verify'= {
+        }
+        &'audit-verify;help;profiles'= {
         }
         &'audit-verify;help;completions'= {
         }

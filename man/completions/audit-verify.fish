@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_audit_verify_global_optspecs
-    string join \n keys= input-format= profile= require-signatures require-complete format= o/output= j/jobs= crypto= max-findings= q/quiet color= h/help V/version
+    string join \n keys= input-format= profile= hmac-key-file= require-signatures require-complete format= o/output= j/jobs= crypto= max-findings= q/quiet color= h/help V/version
 end
 
 function __fish_audit_verify_needs_command
@@ -29,7 +29,8 @@ complete -c audit-verify -n "__fish_audit_verify_needs_command" -l input-format 
 json\t'A JSON array or bundle object'
 syslog\t'Syslog (RFC 5424, RFC 6587, RFC 3164)'
 csv\t'CSV with a header row'"
-complete -c audit-verify -n "__fish_audit_verify_needs_command" -l profile -d 'Input profile (dialect); default: detected from the records' -r
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -l profile -d 'Input profile: a built-in name or a profile file; default: detected from the records' -r
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -l hmac-key-file -d 'File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink)' -r -F
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l format -d 'Report format' -r -f -a "human\t'Verdict, a table per chain and each finding quoting its line'
 json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -s o -l output -d 'Write the report to FILE instead of stdout' -r -F
@@ -46,6 +47,7 @@ complete -c audit-verify -n "__fish_audit_verify_needs_command" -s q -l quiet -d
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -s V -l version -d 'Print version'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "verify" -d 'Verify one or more exports (the default command)'
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "profiles" -d 'List the built-in profiles, or print one as a profile file'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "completions" -d 'Print shell completions to stdout'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l keys -d 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them' -r -F
@@ -53,7 +55,8 @@ complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l inp
 json\t'A JSON array or bundle object'
 syslog\t'Syslog (RFC 5424, RFC 6587, RFC 3164)'
 csv\t'CSV with a header row'"
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l profile -d 'Input profile (dialect); default: detected from the records' -r
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l profile -d 'Input profile: a built-in name or a profile file; default: detected from the records' -r
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l hmac-key-file -d 'File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink)' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l format -d 'Report format' -r -f -a "human\t'Verdict, a table per chain and each finding quoting its line'
 json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -s o -l output -d 'Write the report to FILE instead of stdout' -r -F
@@ -68,7 +71,9 @@ complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l req
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l require-complete -d 'Treat an unanchored head or open tail as inconclusive instead of a warning'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -s q -l quiet -d 'Print nothing but the report (no progress, no notes on stderr)'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand profiles" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify completions help" -f -a "verify" -d 'Verify one or more exports (the default command)'
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify completions help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify profiles completions help" -f -a "verify" -d 'Verify one or more exports (the default command)'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify profiles completions help" -f -a "profiles" -d 'List the built-in profiles, or print one as a profile file'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify profiles completions help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify profiles completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
