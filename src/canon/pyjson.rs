@@ -453,6 +453,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::excessive_precision)]
     fn python_repr_numbers() {
         let cases: &[(f64, &str)] = &[
             (100.0, "100.0"),

@@ -239,7 +239,7 @@ fn drop_nulls(v: &mut Value, path: &str, keep: &[String]) {
         Value::Object(members) => {
             members.retain(|m| {
                 let p = format!("{path}.{}", m.key);
-                !(m.value.is_null() && !keep.contains(&p))
+                !m.value.is_null() || keep.contains(&p)
             });
             for m in members.iter_mut() {
                 let p = format!("{path}.{}", m.key);

@@ -61,7 +61,6 @@ struct State {
     pending_unsigned: Vec<Finding>,
     uncovered: BTreeSet<String>,
     uncovered_at: Option<Location>,
-    link_failed: bool,
 }
 
 /// The chain checks of one declared profile.
@@ -301,7 +300,6 @@ impl State {
             pending_unsigned: Vec::new(),
             uncovered: BTreeSet::new(),
             uncovered_at: None,
-            link_failed: false,
         }
     }
 }
@@ -417,7 +415,6 @@ fn link(
             Some(expected) if expected == found => {}
             Some(_) if hole => {}
             Some(expected) if facts.hash == Some(expected) => {
-                s.link_failed = true;
                 out.push(
                     p.finding(
                         Code::ChainReplayed,
@@ -428,7 +425,6 @@ fn link(
                 );
             }
             Some(expected) => {
-                s.link_failed = true;
                 out.push(
                     p.finding(
                         Code::ChainLinkMismatch,
@@ -661,7 +657,6 @@ fn summarise(
             "no terminal record: records after the last could be missing".into(),
         ),
     };
-    let _ = s.link_failed;
     ChainSummary {
         id,
         records: s.records,
