@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 #[test]
 fn every_fixture_gives_its_expected_verdict_and_findings() {
     let mut checked = 0;
-    for dir in ["aat", "asqav", "agt"] {
+    for dir in ["aat", "asqav", "agt", "agent-receipts"] {
         checked += check_dir(dir);
     }
-    assert!(checked >= 22, "only {checked} fixtures found");
+    assert!(checked >= 23, "only {checked} fixtures found");
 }
 
 fn check_dir(dir: &str) -> usize {
