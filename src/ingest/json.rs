@@ -1,7 +1,8 @@
 //! JSON containers: a top-level array of records (streamed element by element), or a bundle
 //! object (read whole, up to [`MAX_BUNDLE_BYTES`]) whose records are the array in its first member
 //! among [`RECORD_MEMBERS`] (`records`; asqav Audit Pack and ComplianceBundle `receipts`; AGT
-//! `export()` `entries`), or the single object in its `entry` member (AGT `get_proof()`). A bundle's
+//! `export()` `entries`), or the single object in its `entry` member (AGT `get_proof()`); any other
+//! object is itself one record (a single receipt file). A bundle's
 //! whole bytes are handed on, so that profiles can check what the bundle itself states (digests,
 //! signatures, Merkle roots, counts).
 //!
@@ -94,14 +95,14 @@ pub fn open(
             drop(value);
             return Ok((Box::new(OneShot(Some(unit))), Some(whole)));
         }
-        return Ok((
-            problem(
-                1,
-                "the JSON bundle object has no records, receipts or entries array and no entry object".into(),
-                &whole,
-            ),
-            None,
-        ));
+        // Any other object is one record (e.g. a single receipt file).
+        drop(value);
+        let unit = Unit::Record {
+            line: 1,
+            bytes: whole,
+            context: None,
+        };
+        return Ok((Box::new(OneShot(Some(unit))), None));
     };
     if !matches!(member.value, Value::Array(_)) {
         return Ok((
@@ -452,7 +453,8 @@ mod tests {
                 other => panic!("{input}: {other:?}"),
             }
         }
-        assert!(matches!(units("{\"other\": []}")[0], Unit::Problem { .. }));
+        // An object without a records array is one record.
+        assert_eq!(units("{\"other\": []}"), vec![rec(1, "{\"other\": []}")]);
         assert!(matches!(units("{\"records\": 5}")[0], Unit::Problem { .. }));
         assert!(matches!(units("{\"records\": [}")[0], Unit::Problem { .. }));
     }

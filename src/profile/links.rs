@@ -86,7 +86,7 @@ impl Links {
         Links {
             policy,
             restart: spec.chain.restart,
-            seq_start: spec.sequence.as_ref().map(|s| s.start),
+            seq_start: spec.sequence.as_ref().and_then(|s| s.start),
             seq_optional: spec.sequence.as_ref().is_some_and(|s| s.optional),
             seq_field: spec
                 .sequence

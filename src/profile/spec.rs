@@ -268,9 +268,9 @@ pub struct LinkSpec {
 pub struct SeqSpec {
     /// Its path.
     pub field: String,
-    /// The value at genesis.
+    /// The value at genesis, if the format fixes one.
     #[serde(default)]
-    pub start: u64,
+    pub start: Option<u64>,
     /// Records without it pass (the chain is then not counted).
     #[serde(default)]
     pub optional: bool,
