@@ -118,7 +118,7 @@ pub fn write(dialect: Dialect, value: &Value, out: &mut Vec<u8>) -> Result<(), C
 /// The canonical bytes of `value` in `dialect`.
 ///
 /// # Errors
-/// As [`write`].
+/// As [`write()`].
 pub fn to_vec(dialect: Dialect, value: &Value) -> Result<Vec<u8>, CanonError> {
     let mut out = Vec::new();
     write(dialect, value, &mut out)?;

@@ -493,7 +493,7 @@ pub enum ProfileError {
 
 impl Spec {
     /// Parses and validates a profile file (known-answer tests are run by
-    /// [`crate::profile::Profile::load`], which has the engine).
+    /// [`crate::profile::Profile::from_text`], which has the engine).
     ///
     /// # Errors
     /// [`ProfileError`] when the text is not a valid profile.
