@@ -120,7 +120,7 @@ codes! {
         "value outside the canonicalization domain",
         "the record holds a value RFC 8785 cannot represent exactly (an integer beyond 2^53 or a non-finite number); its hash and signature could not be recomputed, so integrity is not established";
     ChainLinkMismatch => "chain.link_mismatch", Error, Integrity,
-        "prev_hash does not match the previous record",
+        "link (prev_hash) does not match the previous record",
         "the previous record of this chain was altered, or a record between them was removed, inserted or moved";
     ChainLinkUnverifiable => "chain.link_unverifiable", Warning, Integrity,
         "prev_hash cannot be recomputed from this container",
@@ -147,16 +147,16 @@ codes! {
         "session has no close record",
         "the chain does not end in a close or terminal record (AAT session_end), and the format has no length commitment: records after the last one could have been removed without trace";
     SeqGap => "seq.gap", Error, Integrity,
-        "sequence_number skips values",
+        "sequence number skips values",
         "records between the two numbers are missing: they were removed or withheld";
     SeqDuplicate => "seq.duplicate", Error, Integrity,
-        "sequence_number repeats",
+        "sequence number repeats",
         "two records claim the same position: a replay or a duplicate";
     SeqRegression => "seq.regression", Error, Integrity,
-        "sequence_number goes backwards",
+        "sequence number goes backwards",
         "records were reordered or replayed";
     SeqMissing => "seq.missing", Error, Integrity,
-        "sequence_number missing in a numbered chain",
+        "sequence number missing in a numbered chain",
         "the other records of this chain are numbered; this one is not";
     SeqGenesisNotZero => "seq.genesis_not_zero", Error, Integrity,
         "genesis sequence_number is not 0",

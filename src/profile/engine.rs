@@ -1,4 +1,4 @@
-//! The per-record work of a declared profile (`docs/profiles.md`): parse the record strictly (with
+//! The per-record work of a declared profile (profile file format version 1, `docs/profiles.md`): parse the record strictly (with
 //! `NaN`/`Infinity` where the dialect is a Python one), build the hash input the profile declares
 //! (a member, a projection of members, or the record minus some members, optionally through a
 //! built-in view and re-renderings), canonicalize it in the profile's dialect, compare the hash the

@@ -1,6 +1,7 @@
 //! The order-dependent checks of declared profiles, fed one record at a time in file order: the
 //! generalisation of [`crate::chain`] (which stays the AAT checker) to the genesis markers, counters,
-//! restarts and terminal records the producers use (`docs/profiles.md`).
+//! restarts and terminal records the producers use (profile file format version 1,
+//! `docs/profiles.md`; asqav 0.10.14, AGT 5.0.0, Agent Receipts v0.5.0).
 //!
 //! Per chain: the link must equal the previous record's recomputed hash; a genesis link inside a
 //! chain is a failure or, where the profile says so (log rotation), a new unlinked segment; a

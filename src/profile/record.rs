@@ -1,4 +1,5 @@
-//! One record of a declared profile after the per-record work: what the order-dependent checks of
+//! One record of a declared profile (profile file format version 1, `docs/profiles.md`) after the
+//! per-record work: what the order-dependent checks of
 //! [`super::links`] need (chain id, link, own hash, sequence number, time, signature outcome, the
 //! members outside the hash) and the findings already made, with the byte spans of the members
 //! so that findings can point at them. The shape mirrors [`crate::profile::aat::Prepared`].
