@@ -16,6 +16,7 @@ use audit_verify::config::{OutputFormat, VerifyConfig, parse_instant_or_duration
 use audit_verify::crypto::{KeyAlg, default_provider};
 use audit_verify::ingest::InputFormat;
 use audit_verify::keys::KeyRing;
+use audit_verify::profile::Profile;
 use audit_verify::report::human::{HumanStyle, render_human};
 use audit_verify::report::json::render_json;
 use audit_verify::verify::{NoProgress, verify};
@@ -74,6 +75,7 @@ fn main() -> ExitCode {
             sign_key,
             now,
         }) => run_merge(&certs, &keys, &certificate, &sign_key, now.as_deref()),
+        Some(Command::Profiles { name }) => run_profiles(name.as_deref()),
         None => run_verify(cli.verify),
     }
 }
@@ -200,6 +202,7 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     let width = terminal_width().unwrap_or(100);
     let mut config = VerifyConfig::new(args.inputs, args.keys);
     config.profile = args.profile;
+    config.hmac_key_file = args.hmac_key_file;
     config.input_format = args.input_format.map(|f| match f {
         InputFormatArg::Jsonl => InputFormat::Jsonl,
         InputFormatArg::Json => InputFormat::Json,
@@ -301,6 +304,40 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
         Err(e) => return fail(miette::miette!("cannot write the report: {e}")),
     }
     ExitCode::from(report.verdict().exit_code())
+}
+
+fn run_profiles(name: Option<&str>) -> ExitCode {
+    let text = match name {
+        Some(name) => match Profile::resolve(name) {
+            Ok(Some(p)) => p.text,
+            Ok(None) => {
+                return fail(audit_verify::Error::UnknownProfile(name.to_string()).into());
+            }
+            Err(e) => return fail(audit_verify::Error::from(e).into()),
+        },
+        None => match Profile::builtins() {
+            Ok(all) => {
+                let width = all.iter().map(|p| p.name().len()).max().unwrap_or(0);
+                all.iter()
+                    .map(|p| {
+                        format!(
+                            "{:width$}  {} [{}]\n",
+                            p.name(),
+                            p.spec.title,
+                            p.spec.follows
+                        )
+                    })
+                    .collect()
+            }
+            Err(e) => return fail(audit_verify::Error::from(e).into()),
+        },
+    };
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(miette::miette!("cannot write: {e}")),
+    }
 }
 
 fn fail(e: miette::Report) -> ExitCode {

@@ -11,16 +11,17 @@ use std::process::Command;
 use common::{Export, run, testdata, verify_json};
 use serde_json::Value;
 
-/// Every fixture with the keys its sidecar names.
+/// Every fixture of every producer, with the arguments its sidecar names.
 fn fixtures() -> Vec<(PathBuf, Vec<String>)> {
-    common::aat_fixtures()
-        .into_iter()
-        .map(|f| (f.path, f.keys))
-        .collect()
+    common::all_fixtures()
 }
 
-fn keys_of(k: &[String]) -> Vec<&str> {
-    k.iter().map(String::as_str).collect()
+/// Runs the binary on a fixture with its arguments and more.
+fn run_with(path: &std::path::Path, args: &[String], more: &[&str]) -> common::Run {
+    let mut a: Vec<String> = vec!["verify".into(), path.display().to_string()];
+    a.extend(args.iter().cloned());
+    a.extend(more.iter().map(|s| s.to_string()));
+    run(a)
 }
 
 #[test]
@@ -31,13 +32,18 @@ fn every_json_report_validates_against_the_published_schema() {
     .unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the schema itself is valid");
     let mut reports: Vec<(String, Value)> = Vec::new();
-    for (path, keys) in fixtures() {
-        let r = verify_json(&path, &keys_of(&keys), &[]);
+    for (path, args) in fixtures() {
+        let r = run_with(&path, &args, &["--format", "json"]);
         reports.push((path.display().to_string(), r.json()));
-        let r = verify_json(
+        let r = run_with(
             &path,
-            &keys_of(&keys),
-            &["--require-complete", "--require-signatures"],
+            &args,
+            &[
+                "--format",
+                "json",
+                "--require-complete",
+                "--require-signatures",
+            ],
         );
         reports.push((format!("{} strict", path.display()), r.json()));
     }
@@ -92,25 +98,11 @@ fn every_json_report_validates_against_the_published_schema() {
     assert!(!validator.is_valid(&bad));
 }
 
-fn run_format(path: &std::path::Path, keys: &[&str], format: &str) -> common::Run {
-    let mut args: Vec<String> = vec![
-        "verify".into(),
-        path.display().to_string(),
-        "--format".into(),
-        format.into(),
-    ];
-    for k in keys {
-        args.push("--keys".into());
-        args.push(testdata(&format!("keys/{k}")).display().to_string());
-    }
-    run(args)
-}
-
 #[test]
 fn junit_output_is_junit_xml_with_a_test_case_per_chain() {
-    for (path, keys) in fixtures() {
-        let r = run_format(&path, &keys_of(&keys), "junit");
-        let json = verify_json(&path, &keys_of(&keys), &[]).json();
+    for (path, args) in fixtures() {
+        let r = run_with(&path, &args, &["--format", "junit"]);
+        let json = run_with(&path, &args, &["--format", "json"]).json();
         let doc = roxmltree::Document::parse(&r.stdout)
             .unwrap_or_else(|e| panic!("{}: not XML: {e}\n{}", path.display(), r.stdout));
         let root = doc.root_element();
@@ -151,14 +143,14 @@ fn junit_output_is_junit_xml_with_a_test_case_per_chain() {
 #[test]
 fn github_output_lines_are_workflow_commands() {
     let line = is_workflow_command;
-    for (path, keys) in fixtures() {
-        let r = run_format(&path, &keys_of(&keys), "github");
+    for (path, args) in fixtures() {
+        let r = run_with(&path, &args, &["--format", "github"]);
         let lines: Vec<&str> = r.stdout.lines().collect();
         assert!(!lines.is_empty());
         for l in &lines {
             assert!(line(l), "{}: not a workflow command: {l}", path.display());
         }
-        let json = verify_json(&path, &keys_of(&keys), &[]).json();
+        let json = run_with(&path, &args, &["--format", "json"]).json();
         let errors = json["findings"]
             .as_array()
             .unwrap()

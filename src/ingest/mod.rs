@@ -204,6 +204,8 @@ pub struct Opened {
     pub gzip: bool,
     /// What this container cannot carry, if anything (CSV).
     pub lossy: Option<&'static str>,
+    /// The whole bundle object holding the records (JSON bundles), for bundle-level checks.
+    pub bundle: Option<Vec<u8>>,
     /// The units.
     pub units: Box<dyn Units>,
 }
@@ -430,10 +432,15 @@ pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, Inge
         256 * 1024,
         Cursor::new(prefix).chain(reader),
     ));
+    let mut bundle = None;
     let (units, lossy): (Box<dyn Units>, _) = match format {
         InputFormat::Jsonl => (Box::new(jsonl::JsonlUnits::new(stream)), None),
         InputFormat::Syslog => (Box::new(syslog::SyslogUnits::new(stream)), None),
-        InputFormat::Json => (json::open(stream, &source.name)?, None),
+        InputFormat::Json => {
+            let (units, whole) = json::open(stream, &source.name)?;
+            bundle = whole;
+            (units, None)
+        }
         InputFormat::Csv => (
             Box::new(csv::CsvUnits::new(stream)),
             Some(
@@ -446,6 +453,7 @@ pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, Inge
         format,
         gzip,
         lossy,
+        bundle,
         units,
     })
 }
@@ -465,7 +473,9 @@ pub fn sniff(prefix: &[u8]) -> InputFormat {
         Some(b'{') => {
             match crate::canon::json::parse(first_line, &crate::canon::json::Limits::default()) {
                 Ok(v)
-                    if v.get("records").is_some_and(|r| r.as_array().is_some())
+                    if json::RECORD_MEMBERS
+                        .iter()
+                        .any(|m| v.get(m).is_some_and(|r| r.as_array().is_some()))
                         && v.get("session_id").is_none() =>
                 {
                     InputFormat::Json

@@ -315,3 +315,57 @@ pub fn aat_fixtures() -> Vec<Fixture> {
     assert!(out.len() >= 14, "only {} fixtures", out.len());
     out
 }
+
+/// Every fixture of every producer folder (`aat`, `asqav`, `agt`, `agent-receipts`) with the
+/// command-line arguments its sidecar asks for (keys, HMAC secret, profile).
+pub fn all_fixtures() -> Vec<(PathBuf, Vec<String>)> {
+    let mut out = Vec::new();
+    for dir in ["aat", "asqav", "agt", "agent-receipts"] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(testdata(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        for path in paths.into_iter().filter(|p| {
+            p.extension().is_some_and(|e| e == "jsonl" || e == "json")
+                && p.file_name().is_some_and(|n| {
+                    n.to_string_lossy().starts_with("ok--")
+                        || n.to_string_lossy().starts_with("fail--")
+                })
+        }) {
+            let text = std::fs::read_to_string(path.with_extension("expect")).unwrap();
+            let mut args = Vec::new();
+            for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+                let Some((k, v)) = line.split_once('=') else {
+                    continue;
+                };
+                let v = v.trim();
+                match k.trim() {
+                    "keys" => {
+                        for key in v.split_whitespace() {
+                            args.push("--keys".to_string());
+                            args.push(testdata(&format!("keys/{key}")).display().to_string());
+                        }
+                    }
+                    "hmac" => {
+                        args.push("--hmac-key-file".into());
+                        args.push(testdata(&format!("keys/{v}")).display().to_string());
+                    }
+                    "profile" => {
+                        args.push("--profile".into());
+                        let local = testdata(v);
+                        args.push(if local.is_file() {
+                            local.display().to_string()
+                        } else {
+                            v.to_string()
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            out.push((path, args));
+        }
+    }
+    assert!(out.len() >= 23, "only {} fixtures", out.len());
+    out
+}
