@@ -198,7 +198,7 @@ def main_chain() -> list[dict]:
     gamma = Agent("agt_fixture_gamma", GAMMA, cloud_kid=True)
     out = []
     t = T0
-    order = "ABACBABCABCAABCBACBAACBCAB"  # 26 receipts: alpha 10, beta 8, gamma 8
+    order = "ABACBABCABCAABCBACBAACBCAB"  # 26 receipts: alpha 10, beta 9, gamma 7
     acked = None
     for n, who in enumerate(order):
         t = t + timedelta(seconds=7, microseconds=3301 * (n + 1))
