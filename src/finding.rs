@@ -371,6 +371,24 @@ codes! {
     AsqavBundleUnsigned => "asqav.bundle_unsigned", Info, Authenticity,
         "ComplianceBundle is unsigned",
         "its merkle_root proves only internal consistency; authenticity rests on the receipts' own signatures";
+    AsqavTypeInvalid => "asqav.type_invalid", Error, Integrity,
+        "receipt type is malformed or unregistered in the protectmcp namespace",
+        "the signed type is not a string, or claims the reserved protectmcp: namespace with a name no registry carries: the receipt does not conform to the profile it claims, whatever its signature says";
+    AsqavTypeUnsupported => "asqav.type_unsupported", Warning, Integrity,
+        "receipt type not implemented or outside the known namespace",
+        "the signed type is registered but not implemented by asqav 0.10.14 (protectmcp:lifecycle:oversight_ruling), or belongs to a foreign namespace: the receipt's meaning cannot be judged, so it is not established (never read as verified)";
+    AsqavVersionUnsupported => "asqav.version_unsupported", Warning, Integrity,
+        "receipt wire version or mode missing or not recognised",
+        "the signed payload has no v member, a v other than the integers 1 or 2, or no recognised mode (payload, hash): it is not a compliance receipt of a version this verifier knows, and absence is never read as version 1";
+    AsqavAnchorsMalformed => "asqav.anchors_malformed", Warning, Integrity,
+        "anchors member is not an array",
+        "anchors is null or not an array; absent or [] are the conformant spellings of no anchors. A malformed envelope is not established (asqav reports it unverifiable), although the signed payload may be intact";
+    AsqavCounterpartyInvalid => "asqav.counterparty_invalid", Error, Integrity,
+        "counterparty binding is malformed or does not match its originating receipt",
+        "the signed counterparty_binding is malformed (missing or non-base64 receipt_ref/envelope_hash, terms not matching terms_digest), its envelope_hash differs from the SHA-256 of the originating receipt's payload and signature, or the acknowledgment is not signed by the party the binding expects: the claimed corroboration is false";
+    AsqavCounterpartyUnverifiable => "asqav.counterparty_unverifiable", Warning, Integrity,
+        "counterparty binding cannot be checked",
+        "the binding omits its digest scope (legacy), names a scope or profile version this verifier does not implement, or refers to an originating receipt (receipt_ref, matched by signature_id) that is not in the export: the corroboration is not established. Verify the acknowledgment together with the originating receipt";
     AgtEntryCountMismatch => "agt.entry_count_mismatch", Error, Integrity,
         "entry_count does not match the entries present",
         "entries were removed from or added to the export after it was made";

@@ -384,6 +384,234 @@ fn asqav_compliance_bundle_with_an_edited_receipt_fails_its_merkle_tree() {
     assert_failed_at(&run, "asqav.bundle_merkle_mismatch", 1);
 }
 
+// ------------------------------------------- asqav structure, counterparty, key copy rules
+//
+// On the generated chain (testdata/gen/gen_asqav.py), whose TEST-ONLY keys derive from labels:
+// edits inside the signed payload are re-signed as the key holder would, so that only the rule
+// under test can object. Line 25 is alpha's last receipt (nothing links after it); line 10 is
+// beta's acknowledgment binding alpha's receipt on line 6 (signature_id sig_fx000005).
+
+const GEN_RECEIPTS: &str = "asqav/ok--gen-receipts.jsonl";
+const GEN_KEYS: &[&str] = &["asqav-gen.jwks.json"];
+
+fn alpha_key() -> ed25519_dalek::SigningKey {
+    let seed: [u8; 32] = Sha256::digest(b"asqav-fixture-key:alpha-ed25519-1").into();
+    ed25519_dalek::SigningKey::from_bytes(&seed)
+}
+
+/// Re-signs a receipt's payload with alpha's key (asqav-JCS, base64url without padding).
+fn alpha_resign(receipt: &mut Value) {
+    use base64::Engine as _;
+    use ed25519_dalek::Signer as _;
+    let bytes = serde_json::to_vec(&receipt["payload"]).unwrap();
+    let parsed = parse_python(&bytes, &Limits::default()).unwrap();
+    let msg = pyjson::to_vec(Dialect::AsqavJcs, &parsed).unwrap();
+    let sig = alpha_key().sign(&msg);
+    receipt["signature"]["sig"] =
+        json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig.to_bytes()));
+}
+
+/// base64 SHA-256 of the asqav-JCS of `{payload, signature}` (what a binding commits to).
+fn envelope_hash(receipt: &Value) -> String {
+    use base64::Engine as _;
+    let env = json!({"payload": receipt["payload"], "signature": receipt["signature"]});
+    let parsed = parse_python(&serde_json::to_vec(&env).unwrap(), &Limits::default()).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(
+        pyjson::to_vec(Dialect::AsqavJcs, &parsed).unwrap(),
+    ))
+}
+
+fn gen_with_last_alpha(edit: impl Fn(&mut Value, &[Value])) -> Run {
+    let mut r = load_jsonl(GEN_RECEIPTS);
+    assert_eq!(r[24]["payload"]["agent_id"], "agt_fixture_alpha");
+    let others = r.clone();
+    edit(&mut r[24]["payload"], &others);
+    alpha_resign(&mut r[24]);
+    asqav_run(&r, GEN_KEYS, &[])
+}
+
+fn assert_inconclusive_at(run: &Run, code: &str, line: u64) {
+    assert_eq!(run.verdict(), "inconclusive", "{}", run.stdout);
+    assert_eq!(run.code, 3);
+    assert!(run.errors().is_empty(), "{:?}", run.errors());
+    assert!(
+        warnings(run).contains(&(code.to_string(), line)),
+        "expected {code} at line {line}, got {:?}",
+        warnings(run)
+    );
+}
+
+#[test]
+fn asqav_generated_chain_resigned_unchanged_still_verifies() {
+    // The re-signing helper itself changes nothing (Ed25519 is deterministic).
+    let run = gen_with_last_alpha(|_, _| {});
+    assert_verified(&run);
+}
+
+#[test]
+fn asqav_unregistered_protectmcp_type_fails() {
+    let run = gen_with_last_alpha(|p, _| p["type"] = json!("protectmcp:decision:made_up"));
+    assert_failed_at(&run, "asqav.type_invalid", 25);
+}
+
+#[test]
+fn asqav_non_string_type_fails() {
+    let run = gen_with_last_alpha(|p, _| p["type"] = json!(42));
+    assert_failed_at(&run, "asqav.type_invalid", 25);
+}
+
+#[test]
+fn asqav_registered_but_unimplemented_or_foreign_type_is_not_established() {
+    for t in ["protectmcp:lifecycle:oversight_ruling", "acme:audit:event"] {
+        let run = gen_with_last_alpha(|p, _| p["type"] = json!(t));
+        assert_inconclusive_at(&run, "asqav.type_unsupported", 25);
+    }
+}
+
+#[test]
+fn asqav_absent_or_unrecognised_wire_version_is_not_established() {
+    let run = gen_with_last_alpha(|p, _| {
+        p.as_object_mut().unwrap().remove("v");
+    });
+    assert_inconclusive_at(&run, "asqav.version_unsupported", 25);
+    for v in [json!(99), json!(1.5), json!("1"), json!(true)] {
+        let run = gen_with_last_alpha(|p, _| p["v"] = v.clone());
+        assert_inconclusive_at(&run, "asqav.version_unsupported", 25);
+    }
+    let run = gen_with_last_alpha(|p, _| p["mode"] = json!("digest"));
+    assert_inconclusive_at(&run, "asqav.version_unsupported", 25);
+}
+
+#[test]
+fn asqav_null_anchors_are_malformed_not_absent() {
+    let mut r = load_jsonl(GEN_RECEIPTS);
+    r[9]["anchors"] = json!(null);
+    let run = asqav_run(&r, GEN_KEYS, &[]);
+    assert_inconclusive_at(&run, "asqav.anchors_malformed", 10);
+    // Absent is a conformant spelling of no anchors.
+    r[9].as_object_mut().unwrap().remove("anchors");
+    assert_verified(&asqav_run(&r, GEN_KEYS, &[]));
+}
+
+#[test]
+fn asqav_counterparty_binding_resolves_against_the_originating_receipt() {
+    let r = load_jsonl(GEN_RECEIPTS);
+    let b = &r[9]["payload"]["counterparty_binding"];
+    assert_eq!(b["receipt_ref"], r[5]["signature_id"]);
+    assert_eq!(b["envelope_hash"], json!(envelope_hash(&r[5])));
+    assert_verified(&asqav_run(&r, GEN_KEYS, &[]));
+}
+
+#[test]
+fn asqav_counterparty_origin_missing_from_the_export_is_not_established() {
+    let mut r = load_jsonl(GEN_RECEIPTS);
+    r[5]["signature_id"] = json!("sig_renamed");
+    let run = asqav_run(&r, GEN_KEYS, &[]);
+    assert_inconclusive_at(&run, "asqav.counterparty_unverifiable", 10);
+}
+
+#[test]
+fn asqav_counterparty_reference_moved_to_another_receipt_fails() {
+    // Swap the unsigned signature_ids: the binding's receipt_ref now names alpha's seq 1.
+    let mut r = load_jsonl(GEN_RECEIPTS);
+    let (a, b) = (r[0]["signature_id"].clone(), r[5]["signature_id"].clone());
+    r[0]["signature_id"] = b;
+    r[5]["signature_id"] = a;
+    let run = asqav_run(&r, GEN_KEYS, &[]);
+    assert_failed_at(&run, "asqav.counterparty_invalid", 10);
+}
+
+#[test]
+fn asqav_counterparty_binding_rules_on_a_resigned_acknowledgment() {
+    let bind = |p: &mut Value, others: &[Value], b: Value| {
+        p["type"] = json!("protectmcp:acknowledgment");
+        let mut b = b;
+        if b.get("envelope_hash").is_none() {
+            b["envelope_hash"] = json!(envelope_hash(&others[7]));
+        }
+        p["counterparty_binding"] = b;
+    };
+    let base = || json!({"scope": "envelope_minus_anchors", "receipt_ref": "sig_fx000007"});
+    // Sound, expecting the party that signs: verified.
+    let run = gen_with_last_alpha(|p, o| {
+        let mut b = base();
+        b["expect_ack_from"] = json!("alpha-ed25519-1");
+        bind(p, o, b);
+    });
+    assert_verified(&run);
+    // Expecting another acknowledger.
+    let run = gen_with_last_alpha(|p, o| {
+        let mut b = base();
+        b["expect_ack_from"] = json!("beta-es256-1");
+        bind(p, o, b);
+    });
+    assert_failed_at(&run, "asqav.counterparty_invalid", 25);
+    // Committing to other bytes.
+    let run = gen_with_last_alpha(|p, o| {
+        let mut b = base();
+        b["envelope_hash"] = json!(envelope_hash(&o[6]));
+        bind(p, o, b);
+    });
+    assert_failed_at(&run, "asqav.counterparty_invalid", 25);
+    // Malformed: no receipt_ref; a digest that is not 32 bytes; terms without their digest.
+    for edit in [
+        json!({"scope": "envelope_minus_anchors", "envelope_hash": "AAAA"}),
+        json!({"scope": "envelope_minus_anchors", "receipt_ref": "sig_fx000007", "envelope_hash": "AAAA"}),
+        json!({"scope": "envelope_minus_anchors", "receipt_ref": "sig_fx000007", "terms": {"price": 3}}),
+    ] {
+        let run = gen_with_last_alpha(|p, o| bind(p, o, edit.clone()));
+        assert_failed_at(&run, "asqav.counterparty_invalid", 25);
+    }
+    // Terms with the right digest pass; with a wrong one fail.
+    let terms = json!({"price": 3, "currency": "EUR"});
+    let digest = {
+        use base64::Engine as _;
+        let parsed =
+            parse_python(&serde_json::to_vec(&terms).unwrap(), &Limits::default()).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(
+            pyjson::to_vec(Dialect::AsqavJcs, &parsed).unwrap(),
+        ))
+    };
+    let run = gen_with_last_alpha(|p, o| {
+        let mut b = base();
+        b["profile_version"] = json!("0.1");
+        b["terms"] = terms.clone();
+        b["terms_digest"] = json!(digest);
+        bind(p, o, b);
+    });
+    assert_verified(&run);
+    let run = gen_with_last_alpha(|p, o| {
+        let mut b = base();
+        b["terms"] = json!({"price": 4, "currency": "EUR"});
+        b["terms_digest"] = json!(digest);
+        bind(p, o, b);
+    });
+    assert_failed_at(&run, "asqav.counterparty_invalid", 25);
+    // Legacy (no scope), an unknown scope, an unknown profile version: not established.
+    for b in [
+        json!({"receipt_ref": "sig_fx000007"}),
+        json!({"scope": "whole_envelope", "receipt_ref": "sig_fx000007"}),
+        json!({"scope": "envelope_minus_anchors", "receipt_ref": "sig_fx000007", "profile_version": "9.9"}),
+    ] {
+        let run = gen_with_last_alpha(|p, o| bind(p, o, b.clone()));
+        assert_inconclusive_at(&run, "asqav.counterparty_unverifiable", 25);
+    }
+}
+
+#[test]
+fn asqav_outer_public_key_copy_must_be_the_verifying_key() {
+    // The Audit Pack's entries carry public_key_b64; as JSONL they are receipts of their own.
+    let pack = load_json("asqav/ok--gen-audit-pack.json");
+    let mut r: Vec<Value> = pack["receipts"].as_array().unwrap().clone();
+    let run = asqav_run(&r, GEN_KEYS, &[]);
+    assert_verified(&run);
+    assert!(!uncovered_message(&run).contains("public_key_b64"));
+    // Another supplied key's bytes (beta's) on alpha's first receipt.
+    r[0]["public_key_b64"] = r[1]["public_key_b64"].clone();
+    let run = asqav_run(&r, GEN_KEYS, &[]);
+    assert_failed_at(&run, "asqav.outer_copy_mismatch", 1);
+}
+
 // ---------------------------------------------------------------- AGT FileAuditSink
 
 const SINK: &str = "agt/ok--interop-audit-filesink.jsonl";

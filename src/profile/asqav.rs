@@ -16,7 +16,7 @@ use crate::crypto::{self, KeyAlg, PublicKey, Signature};
 use crate::finding::{Code, Finding, Location};
 use crate::keys::Key;
 use crate::profile::engine::sha256;
-use crate::profile::record::{Facts, Prepared, get, object, short};
+use crate::profile::record::{Counterparty, Facts, Prepared, get, object, short};
 use crate::profile::sigcheck::Env;
 use crate::profile::spec::{SigAlg, Spec};
 use crate::sig::SigOutcome;
@@ -183,6 +183,7 @@ pub fn check_binding(
     out: &mut Vec<Finding>,
 ) -> Option<SigOutcome> {
     let c = claims(record);
+    check_key_copy(p, record, key, out);
     if let Some(tp) = c.thumbprint {
         let actual = env.asqav_thumbprints.get(index).map(String::as_str);
         if actual != Some(tp) {
@@ -238,6 +239,51 @@ pub fn check_binding(
         return Some(SigOutcome::Failed);
     }
     None
+}
+
+/// Decodes base64 in either alphabet, padded or not (asqav's `_b64decode` leniency without its
+/// tolerance of stray characters).
+fn decode_b64_any(text: &str) -> Option<Vec<u8>> {
+    let normalised: String = text
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(normalised)
+        .ok()
+}
+
+/// The Audit Pack's unsigned `public_key_b64` must be the key the signature verified under
+/// (§9.3; oracle vector asqav-48). Only called once the signature has verified.
+fn check_key_copy(p: &Prepared, record: &Value, key: &Key, out: &mut Vec<Finding>) {
+    let Some(copy) = record.get("public_key_b64") else {
+        return;
+    };
+    if matches!(copy, Value::Null) {
+        return;
+    }
+    let same = copy
+        .as_str()
+        .and_then(decode_b64_any)
+        .is_some_and(|b| b == key.public.bytes());
+    if !same {
+        out.push(
+            p.finding(
+                Code::AsqavOuterCopyMismatch,
+                format!(
+                    "the unsigned outer copy public_key_b64 is not the key the signature verified under ({})",
+                    key.source
+                ),
+                Some("public_key_b64"),
+            )
+            .expected_found(STANDARD.encode(key.public.bytes()), short(copy)),
+        );
+    }
 }
 
 /// `payload_digest` and `action_ref` recomputed from `context` (§7).
@@ -316,6 +362,7 @@ pub fn check_outer_copies(
     p: &Prepared,
     record: &Value,
     canonical: Option<&[u8]>,
+    key_copy_agreed: bool,
     uncovered: &mut Vec<String>,
     out: &mut Vec<Finding>,
 ) {
@@ -396,7 +443,346 @@ pub fn check_outer_copies(
             }
         }
     }
+    if key_copy_agreed && record.get("public_key_b64").is_some() {
+        agreed.push("public_key_b64");
+    }
     uncovered.retain(|u| !agreed.contains(&u.as_str()));
+}
+
+/// Receipt types asqav 0.10.14 implements (`ALLOWED_TYPES`, registry edition `2026-09-15.v1`).
+const IMPLEMENTED_TYPES: &[&str] = &[
+    "protectmcp:decision",
+    "protectmcp:restraint",
+    "protectmcp:lifecycle",
+    "protectmcp:lifecycle:configuration_change",
+    "protectmcp:lifecycle:risk_acceptance",
+    "protectmcp:lifecycle:code_authorship",
+    "protectmcp:acknowledgment",
+    "protectmcp:observation",
+    "protectmcp:observation:result_bound",
+];
+
+/// Registered (registry 1.1.0) but not implemented by asqav 0.10.14.
+const REGISTERED_UNIMPLEMENTED: &[&str] = &["protectmcp:lifecycle:oversight_ruling"];
+
+/// The structure rules of asqav's verifier (`check_structure`, §3; oracle vectors asqav-37 … 40,
+/// asqav-28): the `type` registry, the wire version `v`, `mode`, and the shape of `anchors`.
+/// Legacy flat receipts are not envelopes and are left to their own rules.
+pub fn check_structure(p: &Prepared, record: &Value, out: &mut Vec<Finding>) {
+    match record.get("anchors") {
+        None | Some(Value::Array(_)) => {}
+        Some(v) => out.push(
+            p.finding(
+                Code::AsqavAnchorsMalformed,
+                format!(
+                    "anchors is {}, not an array: absent or [] is the conformant spelling of no anchors",
+                    if v.is_null() { "null".to_string() } else { format!("a {}", v.type_name()) }
+                ),
+                Some("anchors"),
+            ),
+        ),
+    }
+    let Some(payload) = record.get("payload").filter(|v| v.as_object().is_some()) else {
+        return;
+    };
+    match payload.get("type") {
+        None => {}
+        Some(Value::String(t)) if IMPLEMENTED_TYPES.contains(&t.as_str()) => {}
+        Some(Value::String(t)) if REGISTERED_UNIMPLEMENTED.contains(&t.as_str()) => {
+            out.push(p.finding(
+                Code::AsqavTypeUnsupported,
+                format!("type {t:?} is registered but not implemented by asqav 0.10.14: its semantics are not checked"),
+                Some("payload.type"),
+            ));
+            return;
+        }
+        Some(Value::String(t)) if t.starts_with("protectmcp:") => {
+            out.push(p.finding(
+                Code::AsqavTypeInvalid,
+                format!("type {t:?} claims the reserved protectmcp namespace, but no registry carries it"),
+                Some("payload.type"),
+            ));
+            return;
+        }
+        Some(Value::String(t)) => {
+            out.push(p.finding(
+                Code::AsqavTypeUnsupported,
+                format!(
+                    "type {t:?} is outside the known namespace: profile membership cannot be judged"
+                ),
+                Some("payload.type"),
+            ));
+            return;
+        }
+        Some(v) => {
+            out.push(p.finding(
+                Code::AsqavTypeInvalid,
+                format!("type {} is a {}, not a string", short(v), v.type_name()),
+                Some("payload.type"),
+            ));
+            return;
+        }
+    }
+    let version_ok = |v: &Value| v.as_number().is_some_and(|n| matches!(n.text(), "1" | "2"));
+    match payload.get("v") {
+        None => {
+            out.push(p.finding(
+                Code::AsqavVersionUnsupported,
+                "the payload has no v member: not a compliance receipt of a known version (absence is not version 1)",
+                Some("payload"),
+            ));
+            return;
+        }
+        Some(v) if !version_ok(v) => {
+            out.push(p.finding(
+                Code::AsqavVersionUnsupported,
+                format!("wire version v {} is not recognised (1 or 2): the receipt's shape is not guessed", short(v)),
+                Some("payload.v"),
+            ));
+            return;
+        }
+        Some(_) => {}
+    }
+    match payload.get("mode") {
+        Some(Value::String(m)) if m == "payload" || m == "hash" => {}
+        None => out.push(p.finding(
+            Code::AsqavVersionUnsupported,
+            "the payload has no mode member: absence selects no mode",
+            Some("payload"),
+        )),
+        Some(v) => out.push(p.finding(
+            Code::AsqavVersionUnsupported,
+            format!("mode {} is not recognised (payload or hash)", short(v)),
+            Some("payload.mode"),
+        )),
+    }
+}
+
+/// What a counterparty binding to this record commits to: SHA-256 of the asqav-JCS of
+/// `{payload, signature}`, the envelope minus anchors and outer copies (§8), when the record has a
+/// payload object and a complete signature object.
+pub fn envelope_hash(record: &Value) -> Option<[u8; 32]> {
+    let payload = record.get("payload").filter(|v| v.as_object().is_some())?;
+    let signature = record
+        .get("signature")
+        .filter(|v| v.as_object().is_some())?;
+    let complete = ["alg", "kid", "sig"].iter().all(|k| {
+        signature
+            .get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    });
+    if !complete {
+        return None;
+    }
+    let projection = object(vec![
+        ("payload".into(), payload.clone()),
+        ("signature".into(), signature.clone()),
+    ]);
+    pyjson::to_vec(Dialect::AsqavJcs, &projection)
+        .ok()
+        .map(|b| sha256(&b))
+}
+
+/// The cross-org profile version asqav 0.10.14 speaks, and the members such a binding may carry.
+const COUNTERPARTY_PROFILE: &str = "0.1";
+const COUNTERPARTY_MEMBERS: &[&str] = &[
+    "envelope_hash",
+    "receipt_ref",
+    "expect_ack_from",
+    "transport_label",
+    "scope",
+    "profile_version",
+    "terms",
+    "terms_digest",
+];
+
+fn has_negative_zero(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => !n.is_integer_token() && n.text().starts_with('-') && n.as_f64() == 0.0,
+        Value::Array(a) => a.iter().any(has_negative_zero),
+        Value::Object(o) => o.iter().any(|m| has_negative_zero(&m.value)),
+        _ => false,
+    }
+}
+
+/// The `counterparty_binding` rules of asqav's verifier (`check_counterparty_binding`; oracle
+/// vectors asqav-31 … 43): the structure is judged here; a sound binding is returned to be
+/// resolved against the originating receipt (`receipt_ref` = a record id of the export) once the
+/// whole export has been read.
+pub fn check_counterparty(
+    p: &Prepared,
+    record: &Value,
+    chain: &str,
+    env: &Env<'_>,
+    out: &mut Vec<Finding>,
+) -> Option<Counterparty> {
+    let payload = record.get("payload").filter(|v| v.as_object().is_some())?;
+    let binding = payload.get("counterparty_binding")?;
+    let field = "payload.counterparty_binding";
+    let invalid = |why: String| p.finding(Code::AsqavCounterpartyInvalid, why, Some(field));
+    let unverifiable =
+        |why: String| p.finding(Code::AsqavCounterpartyUnverifiable, why, Some(field));
+    if binding.as_object().is_none() {
+        out.push(invalid(format!(
+            "counterparty_binding is a {}, not an object",
+            binding.type_name()
+        )));
+        return None;
+    }
+    let text = |name: &str| binding.get(name).and_then(Value::as_str);
+    match binding.get("scope") {
+        None => {
+            out.push(unverifiable(
+                "legacy scope: the signed binding omits its digest scope".into(),
+            ));
+            return None;
+        }
+        Some(Value::String(s)) if s == "envelope_minus_anchors" => {}
+        Some(v) => {
+            out.push(unverifiable(format!(
+                "digest scope {} is not one this verifier implements (envelope_minus_anchors)",
+                short(v)
+            )));
+            return None;
+        }
+    }
+    if let Some(v) = binding.get("profile_version").filter(|v| !v.is_null()) {
+        if v.as_str() != Some(COUNTERPARTY_PROFILE) {
+            out.push(unverifiable(format!(
+                "cross-org profile version {} is not supported ({COUNTERPARTY_PROFILE})",
+                short(v)
+            )));
+            return None;
+        }
+        let extra: Vec<&str> = binding
+            .as_object()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m.key.as_str())
+            .filter(|k| !COUNTERPARTY_MEMBERS.contains(k))
+            .collect();
+        if !extra.is_empty() {
+            out.push(invalid(format!(
+                "a profile-declaring binding carries members this verifier does not implement: {}",
+                extra.join(", ")
+            )));
+            return None;
+        }
+    }
+    if binding.get("terms").is_some() || binding.get("terms_digest").is_some() {
+        let (Some(terms), Some(claimed)) = (
+            binding.get("terms").filter(|t| t.as_object().is_some()),
+            text("terms_digest"),
+        ) else {
+            out.push(invalid(
+                "terms and terms_digest must travel together (an object and a string)".into(),
+            ));
+            return None;
+        };
+        if has_negative_zero(terms) {
+            out.push(invalid("terms carry a negative zero".into()));
+            return None;
+        }
+        let Ok(bytes) = pyjson::to_vec(Dialect::AsqavJcs, terms) else {
+            out.push(invalid("terms are not canonically encodable".into()));
+            return None;
+        };
+        let computed = STANDARD.encode(sha256(&bytes));
+        if computed != claimed {
+            out.push(
+                invalid("terms_digest does not recompute over terms".into())
+                    .expected_found(computed, claimed),
+            );
+            return None;
+        }
+    }
+    let Some(receipt_ref) = text("receipt_ref").filter(|s| !s.is_empty()) else {
+        out.push(invalid(
+            "counterparty_binding.receipt_ref is missing or not a string".into(),
+        ));
+        return None;
+    };
+    let Some(claimed) = text("envelope_hash").filter(|s| !s.is_empty()) else {
+        out.push(invalid(
+            "counterparty_binding.envelope_hash is missing or not a string".into(),
+        ));
+        return None;
+    };
+    let digest: [u8; 32] = match decode_b64_any(claimed).map(<[u8; 32]>::try_from) {
+        Some(Ok(d)) => d,
+        Some(Err(raw)) => {
+            out.push(invalid(format!(
+                "counterparty_binding.envelope_hash decodes to {} bytes, not a SHA-256",
+                raw.len()
+            )));
+            return None;
+        }
+        None => {
+            out.push(invalid(format!(
+                "counterparty_binding.envelope_hash {} is not base64",
+                short(&Value::String(claimed.into()))
+            )));
+            return None;
+        }
+    };
+    for name in ["expect_ack_from", "transport_label"] {
+        if binding
+            .get(name)
+            .is_some_and(|v| !v.is_null() && v.as_str().is_none())
+        {
+            out.push(invalid(format!(
+                "counterparty_binding.{name} is not a string"
+            )));
+            return None;
+        }
+    }
+    // The acknowledging party: signature.kid as written, kept only when it names the key that
+    // signed (its directory kid or issuer); without a resolvable key, as written.
+    let mut kid = str_at(record, "signature.kid").map(str::to_string);
+    let kalg = str_at(record, "signature.alg").and_then(|a| match SigAlg::from_record(a) {
+        Some(SigAlg::Ed25519) => Some(KeyAlg::Ed25519),
+        Some(SigAlg::Es256) => Some(KeyAlg::P256),
+        Some(SigAlg::MlDsa65) => Some(KeyAlg::MlDsa65),
+        _ => None,
+    });
+    if let Some(kalg) = kalg {
+        let mut scratch = Vec::new();
+        if let Ok((i, _)) = resolve_key(p, record, kalg, env, &mut scratch) {
+            if let Some(key) = env.keys().get(i) {
+                let names = [
+                    key.declared_kid.as_deref(),
+                    key.binding.issuer_id.as_deref(),
+                ];
+                if !names.contains(&kid.as_deref()) {
+                    kid = None;
+                }
+            }
+        }
+    }
+    let kid_mismatch = text("expect_ack_from")
+        .filter(|want| kid.as_deref() != Some(*want))
+        .map(|want| {
+            invalid(format!(
+                "the binding expects an acknowledgment from {want:?}, but this receipt is signed as {}",
+                kid.as_deref().map_or_else(|| "a party that does not name its key".to_string(), |k| format!("{k:?}"))
+            ))
+            .expected_found(want, kid.clone().unwrap_or_default())
+            .chain(chain.to_string())
+        });
+    Some(Counterparty {
+        receipt_ref: receipt_ref.to_string(),
+        digest,
+        mismatch: invalid(format!(
+            "counterparty_binding.envelope_hash does not match the originating receipt {receipt_ref:?} in the export (SHA-256 of its payload and signature)"
+        ))
+        .chain(chain.to_string()),
+        kid_mismatch,
+        unresolved: unverifiable(format!(
+            "the originating receipt {receipt_ref:?} is not in the export (no record with that signature_id): the corroboration is not checked"
+        ))
+        .chain(chain.to_string()),
+    })
 }
 
 /// Anchors are present but cannot be checked offline without trust material.
@@ -520,6 +906,8 @@ pub fn extract_flat(
             sig,
             uncovered: Vec::new(),
             standalone: true,
+            envelope_hash: None,
+            counterparty: None,
         },
         out,
     ))

@@ -492,11 +492,35 @@ fn extract(
         asqav::check_payload_digest(p, value, &mut out);
     }
     if spec.has(Extension::AsqavOuterCopies) {
-        asqav::check_outer_copies(p, value, canonical.as_deref(), &mut uncovered, &mut out);
+        // public_key_b64 was compared with the key that verified (asqav::check_binding).
+        let key_copy_agreed = matches!(sig, SigOutcome::Verified { .. })
+            && !out.iter().any(|f| {
+                f.code == Code::AsqavOuterCopyMismatch
+                    && f.field.as_deref() == Some("public_key_b64")
+            });
+        asqav::check_outer_copies(
+            p,
+            value,
+            canonical.as_deref(),
+            key_copy_agreed,
+            &mut uncovered,
+            &mut out,
+        );
     }
     if spec.has(Extension::AsqavKeys) {
         asqav::note_anchors(p, value, &mut out);
     }
+    if spec.has(Extension::AsqavStructure) {
+        asqav::check_structure(p, value, &mut out);
+    }
+    let (envelope_hash, counterparty) = if spec.has(Extension::AsqavCounterparty) {
+        (
+            asqav::envelope_hash(value),
+            asqav::check_counterparty(p, value, &chain, env, &mut out).map(Box::new),
+        )
+    } else {
+        (None, None)
+    };
 
     Ok((
         Facts {
@@ -511,6 +535,8 @@ fn extract(
             sig,
             uncovered,
             standalone: false,
+            envelope_hash,
+            counterparty,
         },
         out,
     ))

@@ -18,8 +18,8 @@ use sha2::{Digest as _, Sha256};
 use crate::chain::{FindingSink, Policy};
 use crate::finding::{Code, Finding, Guarantee, Location, Severity};
 use crate::profile::aat::{Digest, Link};
-use crate::profile::record::{Facts, Prepared};
-use crate::profile::spec::{Restart, SigAlg, Spec};
+use crate::profile::record::{Counterparty, Facts, Prepared};
+use crate::profile::spec::{Extension, Restart, SigAlg, Spec};
 use crate::report::{ChainSummary, Status};
 use crate::sig::SigOutcome;
 
@@ -79,6 +79,44 @@ pub struct Links {
     ids: HashSet<u128>,
     ids_full: bool,
     last_unreadable: Option<Location>,
+    counterparty: bool,
+    envelopes: HashMap<u128, Digest>,
+    claims: Vec<Counterparty>,
+}
+
+/// Findings that leave a chain's integrity not established (rather than failed).
+const NOT_ESTABLISHING: &[(Code, &str)] = &[
+    (
+        Code::CanonUnsupported,
+        "some records could not be canonicalized",
+    ),
+    (
+        Code::ProfileNotRecomputable,
+        "some records' hashes cannot be rebuilt from this form",
+    ),
+    (
+        Code::AsqavTypeUnsupported,
+        "some receipts have a type this verifier does not implement",
+    ),
+    (
+        Code::AsqavVersionUnsupported,
+        "some receipts have no recognised wire version or mode",
+    ),
+    (
+        Code::AsqavAnchorsMalformed,
+        "some receipts have malformed anchors",
+    ),
+    (
+        Code::AsqavCounterpartyUnverifiable,
+        "some counterparty bindings cannot be checked",
+    ),
+];
+
+fn id_key(id: &str) -> u128 {
+    let d = Sha256::digest(id.as_bytes());
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&d[..16]);
+    u128::from_be_bytes(key)
 }
 
 impl Links {
@@ -107,6 +145,9 @@ impl Links {
             ids: HashSet::new(),
             ids_full: false,
             last_unreadable: None,
+            counterparty: spec.has(Extension::AsqavCounterparty),
+            envelopes: HashMap::new(),
+            claims: Vec::new(),
         }
     }
 
@@ -121,6 +162,16 @@ impl Links {
         };
         let mut out = Vec::new();
         self.check_id(&p, facts, &mut out);
+        if self.counterparty {
+            if let (Some(id), Some(h)) = (&facts.record_id, facts.envelope_hash) {
+                if self.envelopes.len() < IDS_LIMIT {
+                    self.envelopes.entry(id_key(id)).or_insert(h);
+                }
+            }
+            if let Some(c) = &facts.counterparty {
+                self.claims.push((**c).clone());
+            }
+        }
         let order = self.chains.len();
         let is_new = !self.chains.contains_key(&facts.chain);
         let state = self
@@ -192,10 +243,7 @@ impl Links {
         if self.ids_full {
             return;
         }
-        let d = Sha256::digest(id.as_bytes());
-        let mut key = [0u8; 16];
-        key.copy_from_slice(&d[..16]);
-        if !self.ids.insert(u128::from_be_bytes(key)) {
+        if !self.ids.insert(id_key(id)) {
             out.push(p.finding(
                 Code::RecordDuplicateId,
                 format!("record id {id:?} appears earlier in the export"),
@@ -207,6 +255,18 @@ impl Links {
 
     /// Ends every chain: completeness, chain-level findings, and the summaries.
     pub fn finish(self, sink: &mut FindingSink) -> Vec<ChainSummary> {
+        // Counterparty bindings against the originating receipts anywhere in the export.
+        for c in &self.claims {
+            match self.envelopes.get(&id_key(&c.receipt_ref)) {
+                Some(h) if *h != c.digest => sink.push(c.mismatch.clone()),
+                Some(_) => {
+                    if let Some(f) = &c.kid_mismatch {
+                        sink.push(f.clone());
+                    }
+                }
+                None => sink.push(c.unresolved.clone()),
+            }
+        }
         let policy = self.policy;
         let mut chains: Vec<(String, State)> = self.chains.into_iter().collect();
         chains.sort_by_key(|(_, s)| s.order);
@@ -598,12 +658,13 @@ fn summarise(
                     || (g == Guarantee::Integrity && c.guarantee() == Guarantee::Input))
         })
     };
+    let not_established = NOT_ESTABLISHING
+        .iter()
+        .find(|(c, _)| counts.get(c).is_some_and(|n| *n > 0));
     let integrity = if failed(Guarantee::Integrity) {
         Status::Failed
-    } else if counts.contains_key(&Code::CanonUnsupported) {
-        Status::NotEstablished("some records could not be canonicalized".into())
-    } else if counts.contains_key(&Code::ProfileNotRecomputable) {
-        Status::NotEstablished("some records' hashes cannot be rebuilt from this form".into())
+    } else if let Some((_, why)) = not_established {
+        Status::NotEstablished((*why).into())
     } else if s.head == Head::Standalone {
         Status::Established("every signed statement recomputed (not chained)".into())
     } else {

@@ -36,6 +36,28 @@ pub struct Facts {
     pub uncovered: Vec<String>,
     /// The record stands alone (no link member at all, e.g. an asqav flat receipt).
     pub standalone: bool,
+    /// What a counterparty binding commits to when it names this record (asqav: SHA-256 of the
+    /// asqav-JCS of `{payload, signature}`), where the profile checks bindings.
+    pub envelope_hash: Option<Digest>,
+    /// A counterparty binding of this record, to be resolved against the rest of the export.
+    pub counterparty: Option<Box<Counterparty>>,
+}
+
+/// A structurally sound asqav counterparty binding waiting for its originating receipt, with the
+/// findings it yields once that receipt is found (or not).
+#[derive(Debug, Clone)]
+pub struct Counterparty {
+    /// The originating receipt's id (`receipt_ref`, matched against record ids).
+    pub receipt_ref: String,
+    /// The committed envelope hash.
+    pub digest: Digest,
+    /// If the originating receipt hashes to something else.
+    pub mismatch: Finding,
+    /// If the acknowledgment is not signed by the party the binding expects (`None`: it is, or
+    /// the binding expects nobody).
+    pub kid_mismatch: Option<Finding>,
+    /// If the originating receipt is not in the export.
+    pub unresolved: Finding,
 }
 
 /// One record after the per-record work.

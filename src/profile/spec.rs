@@ -95,6 +95,13 @@ pub enum Extension {
     /// asqav ComplianceBundle: `receipt_hashes` and `merkle_root`.
     #[serde(rename = "asqav.compliance_bundle")]
     AsqavComplianceBundle,
+    /// asqav receipt structure: the `type` registry, the wire version `v` and `mode`, the shape
+    /// of `anchors`.
+    #[serde(rename = "asqav.structure")]
+    AsqavStructure,
+    /// asqav `counterparty_binding`: checked against the originating receipt in the same export.
+    #[serde(rename = "asqav.counterparty")]
+    AsqavCounterparty,
     /// AGT `AuditLog.export()`: `entry_count` and the incremental Merkle root.
     #[serde(rename = "agt.export")]
     AgtExport,
@@ -113,6 +120,8 @@ impl Extension {
             Extension::AsqavFlatReceipts => "asqav.flat_receipts",
             Extension::AsqavAuditPack => "asqav.audit_pack",
             Extension::AsqavComplianceBundle => "asqav.compliance_bundle",
+            Extension::AsqavStructure => "asqav.structure",
+            Extension::AsqavCounterparty => "asqav.counterparty",
             Extension::AgtExport => "agt.export",
             Extension::AgtProof => "agt.proof",
         }
