@@ -18,6 +18,11 @@ use crate::sig::SigOutcome;
 
 /// How many unsigned records are remembered per chain before its first signed one.
 const PENDING_UNSIGNED_LIMIT: usize = 1000;
+/// How many of those, over all chains at once, keep their full finding (with the quoted line);
+/// the others keep only their place, so memory stays flat however many chains are unsigned.
+const PENDING_QUOTED_LIMIT: usize = 1000;
+const UNSIGNED_IN_SIGNED_CHAIN: &str =
+    "record is unsigned in a chain whose other records are signed";
 
 /// Policy flags the checks need.
 #[derive(Debug, Clone, Copy, Default)]
@@ -134,7 +139,7 @@ struct ChainState {
     unknown_sigs: u64,
     unsigned: u64,
     signers: BTreeSet<String>,
-    pending_unsigned: Vec<Finding>,
+    pending_unsigned: Vec<Pending>,
     outside_window: u64,
     self_recorded: bool,
     link_unverifiable: bool,
@@ -149,10 +154,32 @@ struct ChainState {
     range: Option<CompactRange>,
 }
 
+/// An unsigned record met before the first signed record of its chain.
+#[derive(Debug)]
+enum Pending {
+    /// The finding, quoting the line.
+    Quoted(Box<Finding>),
+    /// Only where the record is (over [`PENDING_QUOTED_LIMIT`]).
+    Located(Location),
+}
+
+impl Pending {
+    fn into_finding(self, chain: &str) -> Finding {
+        match self {
+            Pending::Quoted(f) => *f,
+            Pending::Located(at) => Finding::new(Code::SigMissing, UNSIGNED_IN_SIGNED_CHAIN)
+                .at(at)
+                .chain(chain.to_string()),
+        }
+    }
+}
+
 /// The AAT chain checks.
 pub struct Chains {
     policy: Policy,
     chains: HashMap<String, ChainState>,
+    /// [`Pending::Quoted`] entries held over all chains.
+    pending_quoted: usize,
     /// The line of the last record that could not be read, per source.
     last_unreadable: Option<Location>,
     /// Sources whose container cannot carry every hashed member.
@@ -169,6 +196,7 @@ impl Chains {
         Chains {
             policy,
             chains: HashMap::new(),
+            pending_quoted: 0,
             last_unreadable: None,
             lossy: HashSet::new(),
             export_tail: None,
@@ -205,11 +233,17 @@ impl Chains {
         };
         let mut out = Vec::new();
         let order = self.chains.len();
+        // Look up before inserting: `entry` would need an owned key (an allocation per record).
         let is_new = !self.chains.contains_key(&facts.session_id);
-        let state = self
-            .chains
-            .entry(facts.session_id.clone())
-            .or_insert_with(|| ChainState::new(order, &p.at, facts));
+        if is_new {
+            self.chains.insert(
+                facts.session_id.clone(),
+                ChainState::new(order, &p.at, facts),
+            );
+        }
+        let Some(state) = self.chains.get_mut(&facts.session_id) else {
+            return;
+        };
         if is_new {
             match self.cert_anchors.get(&facts.session_id) {
                 Some(anchor) => check_anchored_head(state, &p, facts, anchor, &mut out),
@@ -229,7 +263,14 @@ impl Chains {
             check_seq(state, &p, facts, &mut out);
         }
         check_time(state, &p, facts, &mut out);
-        check_signature(state, &p, facts, self.policy, &mut out);
+        check_signature(
+            state,
+            &p,
+            facts,
+            self.policy,
+            &mut self.pending_quoted,
+            &mut out,
+        );
         advance(state, &p, facts);
         if facts.is_close {
             check_close(state, &p, facts, &mut out);
@@ -298,7 +339,7 @@ impl Chains {
             for f in s.pending_unsigned.drain(..) {
                 // Unsigned records before the first signed one: only now known to be in a signed chain.
                 if signed > 0 {
-                    sink.push(f);
+                    sink.push(f.into_finding(&id));
                 }
             }
             if s.closed.is_none() && export_tail.is_none() {
@@ -730,26 +771,36 @@ fn check_signature(
     p: &Prepared,
     facts: &Facts,
     policy: Policy,
+    pending_quoted: &mut usize,
     out: &mut Vec<Finding>,
 ) {
     match &facts.sig {
         SigOutcome::Unsigned => {
             s.unsigned += 1;
-            let f = p.finding(
-                Code::SigMissing,
-                if policy.require_signatures {
-                    "record is unsigned and --require-signatures is set".to_string()
-                } else {
-                    "record is unsigned in a chain whose other records are signed".to_string()
-                },
-                None,
-            );
-            if policy.require_signatures
-                || s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window > 0
-            {
-                out.push(f);
+            let report_now = policy.require_signatures
+                || s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window > 0;
+            // Build the finding (it quotes the line) only when it is kept.
+            if report_now {
+                out.push(p.finding(
+                    Code::SigMissing,
+                    if policy.require_signatures {
+                        "record is unsigned and --require-signatures is set"
+                    } else {
+                        UNSIGNED_IN_SIGNED_CHAIN
+                    },
+                    None,
+                ));
             } else if s.pending_unsigned.len() < PENDING_UNSIGNED_LIMIT {
-                s.pending_unsigned.push(f);
+                if *pending_quoted < PENDING_QUOTED_LIMIT {
+                    *pending_quoted += 1;
+                    s.pending_unsigned.push(Pending::Quoted(Box::new(p.finding(
+                        Code::SigMissing,
+                        UNSIGNED_IN_SIGNED_CHAIN,
+                        None,
+                    ))));
+                } else {
+                    s.pending_unsigned.push(Pending::Located(p.at.clone()));
+                }
             }
             return;
         }
@@ -764,7 +815,12 @@ fn check_signature(
         SigOutcome::OutsideWindow => s.outside_window += 1,
     }
     // The first signed record: unsigned ones before it are now known to sit in a signed chain.
-    out.append(&mut s.pending_unsigned);
+    for f in s.pending_unsigned.drain(..) {
+        if matches!(f, Pending::Quoted(_)) {
+            *pending_quoted -= 1;
+        }
+        out.push(f.into_finding(&facts.session_id));
+    }
 }
 
 fn advance(s: &mut ChainState, p: &Prepared, facts: &Facts) {
@@ -781,7 +837,8 @@ fn advance(s: &mut ChainState, p: &Prepared, facts: &Facts) {
     s.last = p.at.clone();
     s.last_hash = facts.hash;
     if facts.record_id.is_some() {
-        s.last_record_id = facts.record_id.clone();
+        // clone_from reuses the previous record's buffer: no allocation per record.
+        s.last_record_id.clone_from(&facts.record_id);
     }
     if let Some(q) = facts.seq {
         s.max_seq = Some(s.max_seq.map_or(q, |m| m.max(q)));
@@ -789,7 +846,7 @@ fn advance(s: &mut ChainState, p: &Prepared, facts: &Facts) {
     if let Some(t) = facts.timestamp {
         if s.max_instant.is_none_or(|m| t >= m) {
             s.max_instant = Some(t);
-            s.last_time = facts.timestamp_text.clone();
+            s.last_time.clone_from(&facts.timestamp_text);
         }
     }
     if let Some(Link::Hash(h)) = facts.prev_hash {

@@ -351,6 +351,13 @@ pub struct VerifyArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
+    /// Do not show the progress bar.
+    ///
+    /// The bar is drawn on stderr only when it is a terminal, and only once a run has lasted a
+    /// second: bytes read, records/s and the time left.
+    #[arg(long)]
+    pub no_progress: bool,
+
     /// Colour in the human report.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,

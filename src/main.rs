@@ -2,6 +2,8 @@
 //! print the report and map the verdict to the exit code (0 verified, 1 failed, 2 error,
 //! 3 inconclusive).
 
+mod progress;
+
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -19,8 +21,14 @@ use audit_verify::keys::KeyRing;
 use audit_verify::profile::Profile;
 use audit_verify::report::human::{HumanStyle, render_human};
 use audit_verify::report::json::render_json;
-use audit_verify::verify::{NoProgress, verify};
+use audit_verify::verify::{NoProgress, Progress, verify};
 use clap::{CommandFactory, Parser};
+
+/// The allocator of the binary (the library leaves the choice to its users): see the `mimalloc`
+/// feature in Cargo.toml and docs/performance.md.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -270,7 +278,17 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
         },
         None => None,
     };
-    let report = match verify(&config, &NoProgress) {
+    let bar = (!args.quiet && !args.no_progress && io::stderr().is_terminal())
+        .then(|| progress::Bar::new(&config.inputs));
+    let observer: &dyn Progress = match &bar {
+        Some(bar) => bar,
+        None => &NoProgress,
+    };
+    let result = verify(&config, observer);
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
+    let report = match result {
         Ok(r) => r,
         Err(e) => return fail(e.into()),
     };

@@ -31,11 +31,17 @@ use crate::sig::SigContext;
 
 /// Units per batch handed to the workers.
 const BATCH_UNITS: usize = 2048;
+/// A batch ends early once its units hold this many bytes (large signed records).
+const BATCH_BYTES: usize = 2 * 1024 * 1024;
 
 /// Progress observer; the binary shows a bar, tests pass [`NoProgress`].
 pub trait Progress: Sync {
     /// Called after each batch with the bytes read so far in the current input.
     fn advance(&self, input: &str, bytes: u64);
+
+    /// Called after each batch, before [`Progress::advance`], with the records read so far in
+    /// the current input.
+    fn records(&self, _input: &str, _records: u64) {}
 }
 
 /// A progress observer that does nothing.
@@ -124,6 +130,17 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
     let mut first_failure: Option<(usize, u64, String)> = None;
 
     let sources = ingest::expand(&config.inputs)?;
+    // Until a record parses, lines are unparseable whatever the profile: the AAT engine reports them.
+    let fallback = Runner::new(
+        builtins
+            .iter()
+            .find(|p| p.is_aat())
+            .cloned()
+            .ok_or_else(|| Error::UnknownProfile("aat".into()))?,
+        &ctx,
+        None,
+        prepare_opts,
+    );
     for (index, source) in sources.iter().enumerate() {
         let ingest::Opened {
             digest,
@@ -131,9 +148,9 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             gzip,
             lossy,
             bundle,
-            mut units,
+            units,
         } = ingest::open(source, config.input_format)?;
-        let mut summary = InputSummary {
+        let summary = InputSummary {
             file: source.name.clone(),
             format: format.as_str().into(),
             gzip,
@@ -146,138 +163,105 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             }
             sink.push(Finding::new(Code::ContainerLossy, what).at(loc(index, 1, 0)));
         }
-        loop {
-            let mut batch: Vec<(Location, Vec<u8>, Option<String>)> =
-                Vec::with_capacity(BATCH_UNITS);
-            let mut holes: Vec<(Location, Finding)> = Vec::new();
-            let mut eof = true;
-            for unit in units.by_ref() {
-                let unit = unit.map_err(|e| IngestError::Io {
-                    name: source.name.clone(),
-                    source: e,
-                })?;
-                match unit {
-                    Unit::Record {
-                        line,
-                        bytes,
-                        context,
-                    } => {
-                        summary.lines = summary.lines.max(line);
-                        batch.push((loc(index, line, summary.records), bytes, context));
-                        summary.records += 1;
-                    }
-                    Unit::Blank { line } => {
-                        summary.lines = summary.lines.max(line);
-                        sink.push(Finding::new(Code::InputBlankLine, "blank line").at(loc(
-                            index,
-                            line,
-                            summary.records,
-                        )));
-                    }
-                    Unit::TooLong { line, len } => {
-                        summary.lines = summary.lines.max(line);
-                        sink.push(
-                            Finding::new(
-                                Code::InputLineTooLong,
-                                format!(
-                                    "a unit of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"
-                                ),
-                            )
-                            .at(loc(index, line, summary.records)),
-                        );
-                        summary.records += 1;
-                    }
-                    Unit::Problem {
-                        line,
-                        code,
-                        message,
-                        text,
-                    } => {
-                        summary.lines = summary.lines.max(line);
-                        let at = loc(index, line, summary.records);
-                        let quote =
-                            (!text.is_empty()).then(|| make_quote(&text, None, QUOTE_LIMIT));
-                        let mut f = Finding::new(code, message).at(at.clone());
-                        f.quote = quote;
-                        // The hole must reach the chain checks in order with the records around it.
-                        holes.push((at, f));
-                        batch.push((loc(index, line, u64::MAX), Vec::new(), None));
-                        summary.records += 1;
-                    }
-                    Unit::Note {
-                        line,
-                        code,
-                        message,
-                    } => {
-                        sink.push(Finding::new(code, message).at(loc(
-                            index,
-                            line,
-                            summary.records,
-                        )));
-                    }
+        let mut reader = BatchReader {
+            index,
+            source,
+            units,
+            summary,
+        };
+        let mut current = reader.next_batch()?;
+        if runner.is_none() {
+            if let Some(p) = detect(&current.units, source, &builtins, &mut first_failure)? {
+                let r = Runner::new(p, &ctx, hmac.take(), prepare_opts);
+                let mut c = make_checker(&r);
+                for s in &lossy_sources {
+                    c.set_lossy(*s);
                 }
-                if batch.len() == BATCH_UNITS {
-                    eof = false;
-                    break;
-                }
-            }
-            if runner.is_none() {
-                if let Some(p) = detect(&batch, source, &builtins, &mut first_failure)? {
-                    let r = Runner::new(p, &ctx, hmac.take(), prepare_opts);
-                    let mut c = make_checker(&r);
-                    for s in &lossy_sources {
-                        c.set_lossy(*s);
-                    }
-                    runner = Some(r);
-                    checker = Some(c);
-                }
-            }
-            // Until a record parses, lines are unparseable whatever the profile: the AAT engine
-            // reports them.
-            let fallback;
-            let active = match &runner {
-                Some(r) => r,
-                None => {
-                    let aat = builtins
-                        .iter()
-                        .find(|p| p.is_aat())
-                        .cloned()
-                        .ok_or_else(|| Error::UnknownProfile("aat".into()))?;
-                    fallback = Runner::new(aat, &ctx, None, prepare_opts);
-                    &fallback
-                }
-            };
-            let prepared: Vec<Option<crate::profile::Prepared>> = pool.install(|| {
-                batch
-                    .into_par_iter()
-                    .map(|(at, bytes, context)| {
-                        (at.record != u64::MAX).then(|| active.prepare(at, bytes, context))
-                    })
-                    .collect()
-            });
-            let mut holes = holes.into_iter().map(|(at, f)| active.hole(at, f));
-            let mut anchor_findings = Vec::new();
-            for p in prepared
-                .into_iter()
-                .filter_map(|p| p.or_else(|| holes.next()))
-            {
-                if let crate::profile::Prepared::Aat(a) = &p {
-                    anchors.observe(a, &mut anchor_findings);
-                }
-                match checker.as_mut() {
-                    Some(c) => c.observe(p, &mut sink),
-                    None => Checker::Aat(crate::chain::Chains::new(policy)).observe(p, &mut sink),
-                }
-            }
-            for f in anchor_findings {
-                sink.push(f);
-            }
-            summary.bytes = units.bytes_read();
-            progress.advance(&source.name, summary.bytes);
-            if eof {
-                break;
+                runner = Some(r);
+                checker = Some(c);
             }
         }
+        // Two stages overlap: the workers prepare batch k while one of them feeds batch k-1 to
+        // the order-dependent checks and then reads batch k+1. Batches stay in file order; the
+        // profile is decided on a batch before that batch is prepared.
+        let mut ready: Option<(Batch, Vec<Option<crate::profile::Prepared>>)> = None;
+        loop {
+            let units = std::mem::take(&mut current.units);
+            let eof = current.eof;
+            let active = runner.as_ref().unwrap_or(&fallback);
+            let undetected = runner.is_none();
+            let (prepared, next) = pool.install(|| {
+                rayon::join(
+                    || {
+                        units
+                            .into_par_iter()
+                            .map(|(at, bytes, context)| {
+                                (at.record != u64::MAX).then(|| active.prepare(at, bytes, context))
+                            })
+                            .collect::<Vec<_>>()
+                    },
+                    || -> Result<Option<(Batch, Option<Profile>)>, Error> {
+                        if let Some((batch, prepared)) = ready.take() {
+                            feed(
+                                active,
+                                checker.as_mut(),
+                                policy,
+                                &mut anchors,
+                                &mut sink,
+                                batch,
+                                prepared,
+                            );
+                        }
+                        if eof {
+                            return Ok(None);
+                        }
+                        let next = reader.next_batch()?;
+                        let found = if undetected {
+                            detect(&next.units, source, &builtins, &mut first_failure)?
+                        } else {
+                            None
+                        };
+                        progress.records(&source.name, reader.summary.records);
+                        progress.advance(&source.name, reader.summary.bytes);
+                        Ok(Some((next, found)))
+                    },
+                )
+            });
+            ready = Some((current, prepared));
+            match next? {
+                Some((next, found)) => {
+                    if let Some(p) = found {
+                        let r = Runner::new(p, &ctx, hmac.take(), prepare_opts);
+                        let mut c = make_checker(&r);
+                        for s in &lossy_sources {
+                            c.set_lossy(*s);
+                        }
+                        runner = Some(r);
+                        checker = Some(c);
+                    }
+                    current = next;
+                }
+                None => break,
+            }
+        }
+        if let Some((batch, prepared)) = ready.take() {
+            let active = runner.as_ref().unwrap_or(&fallback);
+            feed(
+                active,
+                checker.as_mut(),
+                policy,
+                &mut anchors,
+                &mut sink,
+                batch,
+                prepared,
+            );
+        }
+        progress.records(&source.name, reader.summary.records);
+        progress.advance(&source.name, reader.summary.bytes);
+        let BatchReader {
+            units, mut summary, ..
+        } = reader;
+        drop(units);
         if let (Some(bundle), Some(r)) = (bundle, &runner) {
             let mut out = Vec::new();
             r.check_bundle(&bundle, &loc(index, 1, 0), &mut out);
@@ -285,7 +269,6 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                 sink.push(f);
             }
         }
-        drop(units);
         let digest = ingest::input_sha256(source, &digest).map_err(|e| IngestError::Io {
             name: source.name.clone(),
             source: e,
@@ -349,6 +332,161 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         findings,
         counts: sink.counts,
     })
+}
+
+/// A record unit: where it is, its bytes and the container's context. A hole (a unit the
+/// container could not deliver) has `record == u64::MAX` and its finding waits in
+/// [`Batch::holes`].
+type RecordUnit = (Location, Vec<u8>, Option<String>);
+
+/// One batch of units and the findings about the input met while reading them.
+struct Batch {
+    units: Vec<RecordUnit>,
+    holes: Vec<(Location, Finding)>,
+    /// Findings about the input itself (blank and over-long lines, container notes), in order.
+    notes: Vec<Finding>,
+    /// The input ends with this batch.
+    eof: bool,
+}
+
+/// Feeds one prepared batch to the order-dependent checks: first the findings about its input
+/// lines, then its records (holes in place), then the anchor findings, as a sequential reader
+/// would.
+fn feed(
+    runner: &Runner,
+    checker: Option<&mut Checker>,
+    policy: Policy,
+    anchors: &mut Anchors,
+    sink: &mut FindingSink,
+    batch: Batch,
+    prepared: Vec<Option<crate::profile::Prepared>>,
+) {
+    for f in batch.notes {
+        sink.push(f);
+    }
+    let mut holes = batch.holes.into_iter().map(|(at, f)| runner.hole(at, f));
+    let mut anchor_findings = Vec::new();
+    // Before any record parsed there is no checker: the records carry only findings.
+    let mut scratch;
+    let checker = match checker {
+        Some(c) => c,
+        None => {
+            scratch = Checker::Aat(crate::chain::Chains::new(policy));
+            &mut scratch
+        }
+    };
+    for p in prepared
+        .into_iter()
+        .filter_map(|p| p.or_else(|| holes.next()))
+    {
+        if let crate::profile::Prepared::Aat(a) = &p {
+            anchors.observe(a, &mut anchor_findings);
+        }
+        checker.observe(p, sink);
+    }
+    for f in anchor_findings {
+        sink.push(f);
+    }
+}
+
+/// Reads one input in batches of at most [`BATCH_UNITS`] units or about [`BATCH_BYTES`] bytes.
+struct BatchReader<'a> {
+    index: usize,
+    source: &'a ingest::Source,
+    units: Box<dyn ingest::Units>,
+    summary: InputSummary,
+}
+
+impl BatchReader<'_> {
+    fn next_batch(&mut self) -> Result<Batch, Error> {
+        let index = self.index;
+        let summary = &mut self.summary;
+        let mut batch = Batch {
+            units: Vec::with_capacity(BATCH_UNITS),
+            holes: Vec::new(),
+            notes: Vec::new(),
+            eof: true,
+        };
+        let mut bytes_in_batch = 0;
+        for unit in self.units.by_ref() {
+            let unit = unit.map_err(|e| IngestError::Io {
+                name: self.source.name.clone(),
+                source: e,
+            })?;
+            match unit {
+                Unit::Record {
+                    line,
+                    bytes,
+                    context,
+                } => {
+                    summary.lines = summary.lines.max(line);
+                    bytes_in_batch += bytes.len();
+                    batch
+                        .units
+                        .push((loc(index, line, summary.records), bytes, context));
+                    summary.records += 1;
+                }
+                Unit::Blank { line } => {
+                    summary.lines = summary.lines.max(line);
+                    batch
+                        .notes
+                        .push(Finding::new(Code::InputBlankLine, "blank line").at(loc(
+                            index,
+                            line,
+                            summary.records,
+                        )));
+                }
+                Unit::TooLong { line, len } => {
+                    summary.lines = summary.lines.max(line);
+                    batch.notes.push(
+                        Finding::new(
+                            Code::InputLineTooLong,
+                            format!(
+                                "a unit of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"
+                            ),
+                        )
+                        .at(loc(index, line, summary.records)),
+                    );
+                    summary.records += 1;
+                }
+                Unit::Problem {
+                    line,
+                    code,
+                    message,
+                    text,
+                } => {
+                    summary.lines = summary.lines.max(line);
+                    let at = loc(index, line, summary.records);
+                    let quote = (!text.is_empty()).then(|| make_quote(&text, None, QUOTE_LIMIT));
+                    let mut f = Finding::new(code, message).at(at.clone());
+                    f.quote = quote;
+                    // The hole must reach the chain checks in order with the records around it.
+                    batch.holes.push((at, f));
+                    batch
+                        .units
+                        .push((loc(index, line, u64::MAX), Vec::new(), None));
+                    summary.records += 1;
+                }
+                Unit::Note {
+                    line,
+                    code,
+                    message,
+                } => {
+                    batch.notes.push(Finding::new(code, message).at(loc(
+                        index,
+                        line,
+                        summary.records,
+                    )));
+                }
+            }
+            if batch.units.len() == BATCH_UNITS || bytes_in_batch >= BATCH_BYTES {
+                batch.eof = false;
+                break;
+            }
+        }
+        summary.bytes = self.units.bytes_read();
+        Ok(batch)
+    }
 }
 
 fn loc(source: usize, line: u64, record: u64) -> Location {

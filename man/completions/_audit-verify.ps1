@@ -46,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
             [CompletionResult]::new('--require-complete', '--require-complete', [CompletionResultType]::ParameterName, 'Treat an unanchored head or open tail as inconclusive instead of a warning')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the report (no progress, no notes on stderr)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the report (no progress, no notes on stderr)')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Do not show the progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -85,6 +86,7 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
             [CompletionResult]::new('--require-complete', '--require-complete', [CompletionResultType]::ParameterName, 'Treat an unanchored head or open tail as inconclusive instead of a warning')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the report (no progress, no notes on stderr)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the report (no progress, no notes on stderr)')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Do not show the progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

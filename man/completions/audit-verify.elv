@@ -43,6 +43,7 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
             cand --require-complete 'Treat an unanchored head or open tail as inconclusive instead of a warning'
             cand -q 'Print nothing but the report (no progress, no notes on stderr)'
             cand --quiet 'Print nothing but the report (no progress, no notes on stderr)'
+            cand --no-progress 'Do not show the progress bar'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -81,6 +82,7 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
             cand --require-complete 'Treat an unanchored head or open tail as inconclusive instead of a warning'
             cand -q 'Print nothing but the report (no progress, no notes on stderr)'
             cand --quiet 'Print nothing but the report (no progress, no notes on stderr)'
+            cand --no-progress 'Do not show the progress bar'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

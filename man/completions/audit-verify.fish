@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_audit_verify_global_optspecs
-    string join \n keys= input-format= profile= checkpoint= checkpoint-key= hmac-key-file= require-signatures require-complete format= o/output= certificate= sign-key= anchor= anchor-key= since= until= now= j/jobs= crypto= max-findings= q/quiet color= h/help V/version
+    string join \n keys= input-format= profile= checkpoint= checkpoint-key= hmac-key-file= require-signatures require-complete format= o/output= certificate= sign-key= anchor= anchor-key= since= until= now= j/jobs= crypto= max-findings= q/quiet no-progress color= h/help V/version
 end
 
 function __fish_audit_verify_needs_command
@@ -55,6 +55,7 @@ never\t'Never'"
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l require-signatures -d 'Treat unsigned records as failures'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l require-complete -d 'Treat an unanchored head or open tail as inconclusive instead of a warning'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -s q -l quiet -d 'Print nothing but the report (no progress, no notes on stderr)'
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -l no-progress -d 'Do not show the progress bar'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -s V -l version -d 'Print version'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "verify" -d 'Verify one or more exports (the default command)'
@@ -95,6 +96,7 @@ never\t'Never'"
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l require-signatures -d 'Treat unsigned records as failures'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l require-complete -d 'Treat an unanchored head or open tail as inconclusive instead of a warning'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -s q -l quiet -d 'Print nothing but the report (no progress, no notes on stderr)'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l no-progress -d 'Do not show the progress bar'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and not __fish_seen_subcommand_from verify help" -s h -l help -d 'Print help'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and not __fish_seen_subcommand_from verify help" -f -a "verify" -d 'Authenticate a certificate, print what it certifies, and optionally re-check its inputs'

@@ -121,7 +121,8 @@ impl<R: BufRead> LineReader<R> {
 }
 
 fn memchr_newline(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\n')
+    // SIMD search: a byte-at-a-time loop was ~4% of a run over unsigned records.
+    memchr::memchr(b'\n', buf)
 }
 
 impl<R: BufRead> Iterator for LineReader<R> {

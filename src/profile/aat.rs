@@ -105,8 +105,6 @@ pub struct Prepared {
     pub at: Location,
     /// The line bytes (for quotes).
     pub line: Vec<u8>,
-    /// Byte spans of the top-level members, for labels.
-    pub spans: Vec<(String, Range<usize>)>,
     /// The facts, or `None` when the line is not a usable record.
     pub facts: Option<Facts>,
     /// Findings of the per-record work.
@@ -137,7 +135,6 @@ impl Prepared {
         Prepared {
             at,
             line: Vec::new(),
-            spans: Vec::new(),
             facts: None,
             findings: vec![finding],
             context: None,
@@ -145,11 +142,16 @@ impl Prepared {
     }
 
     /// The byte span of a top-level member, if present.
+    ///
+    /// Found by parsing the line again: spans are needed only for findings, which are rare, and
+    /// keeping every member name of every record would cost an allocation per member.
     pub fn span_of(&self, field: &str) -> Option<Range<usize>> {
-        self.spans
+        let value = json::parse(&self.line, &Limits::default()).ok()?;
+        value
+            .as_object()?
             .iter()
-            .find(|(k, _)| k == field)
-            .map(|(_, s)| s.clone())
+            .find(|m| m.key == field)
+            .map(|m| m.span.clone())
     }
 }
 
@@ -179,7 +181,6 @@ pub fn prepare_with(
     let mut p = Prepared {
         at,
         line,
-        spans: Vec::new(),
         facts: None,
         findings: Vec::new(),
         context,
@@ -212,10 +213,6 @@ pub fn prepare_with(
         p.findings.push(f);
         return p;
     };
-    p.spans = members
-        .iter()
-        .map(|m| (m.key.clone(), m.span.clone()))
-        .collect();
     match extract(&p, members, ctx, opts) {
         Ok((facts, findings)) => {
             p.findings = findings
@@ -401,7 +398,9 @@ fn extract(
         }
     };
     let batch = batch_value.and_then(|v| epoch::check_batch(p, v, leaf.as_ref(), &mut out));
-    let (signing_input, digest) = if hash.is_some() {
+    // M is only needed to verify a `signature` (without one, the record is unsigned or fails).
+    let signed = members.iter().any(|m| m.key == "signature");
+    let (signing_input, digest) = if hash.is_some() && signed {
         buf.clear();
         match jcs::write_jcs_object_excluding(members, SIGN_EXCLUDED, &mut buf) {
             Ok(()) => {
@@ -480,14 +479,18 @@ pub fn sha256(bytes: &[u8]) -> Digest {
 
 /// Decodes exactly 64 lowercase hex digits.
 pub fn parse_hex32(s: &str) -> Option<Digest> {
-    if s.len() != 64
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return None;
+    // One pass, checking and decoding together (this runs for every record's prev_hash).
+    fn nibble(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            _ => None,
+        }
     }
+    let bytes: &[u8; 64] = s.as_bytes().try_into().ok()?;
     let mut out = [0u8; 32];
-    hex::decode_to_slice(s, &mut out).ok()?;
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        *o = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
     Some(out)
 }

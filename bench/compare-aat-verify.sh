@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Side by side with aat-verify 0.1.0 (the AAT reference verifier, PyPI) on the same data, in one
+# run (docs/performance.md). Not part of the tests.
+#
+#   bench/compare-aat-verify.sh [RUNS]        (default 3 runs of each; medians)
+#
+# Installs aat-verify into the venv ($VENV, default /work/venv), generates an 84,000-record
+# ES256 trail it can read (one session, integer trust_level: it crashes on the draft's strings,
+# formats/aat.md §10.1; under its 64 MiB input limit) with examples/bench.rs, and times both
+# tools with /usr/bin/time (wall, peak RSS). The keys are testdata/keys/gen.keys.json, the
+# aat-verify keystore shape, which audit-verify also reads.
+#
+# AGT's HashChainVerifier and asqav's offline verifier: added with the producers issue, when
+# those profiles exist.
+set -euo pipefail
+runs=${1:-3}
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=${VENV:-/work/venv}
+cd "$root"
+
+"$venv/bin/pip" install --quiet aat-verify==0.1.0
+cargo build --quiet --release --bin audit-verify --example bench
+target=${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')}
+trail=$("$target/release/examples/bench" --gen-only --only aatv-es256-84k | tail -n 1)
+keys="$root/testdata/keys/gen.keys.json"
+records=$(wc -l < "$trail")
+bytes=$(wc -c < "$trail")
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+
+# run NAME CMD...: RUNS runs; prints "median_wall median_rss_kib"
+run() {
+    local name=$1; shift
+    local walls=() rss=()
+    for _ in $(seq "$runs"); do
+        if ! /usr/bin/time -f "%e %M" -o "$tmp" "$@" > /dev/null 2>&1; then
+            echo "$name failed on $trail:" >&2
+            "$@" | tail -n 20 >&2 || true
+            exit 1
+        fi
+        read -r w m < <(tail -n 1 "$tmp")
+        walls+=("$w"); rss+=("$m")
+    done
+    printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%s ", a[int((NR+1)/2)]}'
+    printf '%s\n' "${rss[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+
+echo "trail: $trail ($records records, $bytes bytes), keys: $keys, $runs runs each, medians"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+read -r av_wall av_rss < <(run aat-verify "$venv/bin/aat-verify" "$trail" --keys "$keys")
+read -r us_wall us_rss < <(run audit-verify "$target/release/audit-verify" --quiet "$trail" --keys "$keys")
+echo
+echo "| verifier | wall s | records/s | peak RSS MiB |"
+echo "|---|---:|---:|---:|"
+awk -v r="$records" -v w="$av_wall" -v m="$av_rss" 'BEGIN {printf "| aat-verify 0.1.0 | %.2f | %.0f | %.1f |\n", w, r/w, m/1024}'
+awk -v r="$records" -v w="$us_wall" -v m="$us_rss" 'BEGIN {printf "| audit-verify | %.2f | %.0f | %.1f |\n", w, r/w, m/1024}'
+echo
+awk -v a="$av_wall" -v u="$us_wall" -v am="$av_rss" -v um="$us_rss" \
+    'BEGIN {printf "audit-verify: %.1fx less wall time, %.1fx less peak memory (target: at least 4x less wall)\n", a/u, am/um}'
+echo "AGT HashChainVerifier, asqav offline verifier: skipped: profiles not implemented yet (producers issue)"
