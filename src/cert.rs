@@ -506,6 +506,7 @@ fn key_of(public: &PublicKey) -> Key {
         source: "auditor key".into(),
         status: None,
         revoked_at: None,
+        binding: Default::default(),
     }
 }
 

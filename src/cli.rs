@@ -100,6 +100,22 @@ pub enum Command {
         now: Option<String>,
     },
 
+    /// List the built-in profiles, or print one as a profile file.
+    ///
+    /// Without NAME: one line per built-in profile (name, what it reads, the version it follows).
+    /// With NAME: the profile file of that built-in, which is also a complete example of the
+    /// profile file format (docs/profiles.md); a copy edited for another producer can be given to
+    /// verify with --profile FILE. With a path to a profile file: loads it, runs its known-answer
+    /// tests and prints it.
+    #[command(
+        after_long_help = "Examples:\n  audit-verify profiles\n  audit-verify profiles asqav > my-vendor.toml\n  audit-verify profiles my-vendor.toml   # check a profile file"
+    )]
+    Profiles {
+        /// A built-in profile name or a profile file.
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+    },
+
     /// Print shell completions to stdout.
     ///
     /// Pre-generated files are also shipped in man/completions/.
@@ -134,9 +150,18 @@ pub enum CertCommand {
         #[arg(long, num_args = 1.., value_name = "FILE")]
         inputs: Vec<PathBuf>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = CertFormat::Human)]
+        format: CertFormat,
     },
+}
+
+/// Output formats of `cert verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CertFormat {
+    /// What the certificate certifies, as text and a table.
+    Human,
+    /// The check's result and the statement as JSON.
+    Json,
 }
 
 /// Signing algorithms for auditor keys.
@@ -156,6 +181,10 @@ pub enum Format {
     Human,
     /// One JSON object, schema audit-verify/report/v1 (see docs/report.md).
     Json,
+    /// JUnit XML: one test case per chain (for CI test reports).
+    Junit,
+    /// GitHub Actions annotations (::error file=…,line=…::).
+    Github,
 }
 
 /// When to colour the human report.
@@ -218,10 +247,13 @@ pub struct VerifyArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormatArg>,
 
-    /// Input profile (dialect); default: detected from the records.
+    /// Input profile: a built-in name or a profile file; default: detected from the records.
     ///
-    /// Built in: aat (IETF draft-sharif-agent-audit-trail -04 to -06).
-    #[arg(long, value_name = "NAME")]
+    /// Built in: aat (IETF draft-sharif-agent-audit-trail -04 to -06), asqav (asqav 0.10.14
+    /// receipts, Audit Pack, ComplianceBundle), agt-audit, agt-cloudevents, agt-filesink and
+    /// agt-mcp (Microsoft Agent Governance Toolkit 5.0.0). `audit-verify profiles` lists them; a
+    /// profile file (TOML, docs/profiles.md) declares a format that is not built in.
+    #[arg(long, value_name = "NAME|FILE")]
     pub profile: Option<String>,
 
     /// Signed checkpoint (tree head) to hold the records against; repeatable.
@@ -243,6 +275,12 @@ pub struct VerifyArgs {
     /// SHA-256(name || 0x0A || type || key).
     #[arg(long = "checkpoint-key", value_name = "VKEY|FILE")]
     pub checkpoint_keys: Vec<String>,
+    /// File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink).
+    ///
+    /// The file's exact bytes are the key (no newline is stripped). The secret is never taken on
+    /// the command line. Without it, HMAC-authenticated records are not established (inconclusive).
+    #[arg(long, value_name = "PATH")]
+    pub hmac_key_file: Option<PathBuf>,
 
     /// Treat unsigned records as failures.
     #[arg(long)]
@@ -343,6 +381,8 @@ mod tests {
         let cli = Cli::try_parse_from(["audit-verify", "verify", "a.jsonl"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Verify(_))));
         assert!(Cli::try_parse_from(["audit-verify", "completions", "bash"]).is_ok());
+        assert!(Cli::try_parse_from(["audit-verify", "profiles"]).is_ok());
+        assert!(Cli::try_parse_from(["audit-verify", "profiles", "asqav"]).is_ok());
         assert!(Cli::try_parse_from(["audit-verify"]).is_err());
     }
 }

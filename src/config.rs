@@ -13,6 +13,10 @@ pub enum OutputFormat {
     Human(HumanStyle),
     /// `audit-verify/report/v1` JSON.
     Json,
+    /// JUnit XML.
+    Junit,
+    /// GitHub Actions workflow commands.
+    Github,
 }
 
 /// Everything `verify` needs.
@@ -24,8 +28,10 @@ pub struct VerifyConfig {
     pub keys: Vec<PathBuf>,
     /// Forced container (default: detected from the content).
     pub input_format: Option<InputFormat>,
-    /// Forced profile name.
+    /// Forced profile: a built-in name or a profile file path.
     pub profile: Option<String>,
+    /// The HMAC secret file for HMAC-chained formats.
+    pub hmac_key_file: Option<PathBuf>,
     /// Unsigned records are failures.
     pub require_signatures: bool,
     /// Open head or tail makes the verdict inconclusive.
@@ -62,6 +68,7 @@ impl VerifyConfig {
             keys,
             input_format: None,
             profile: None,
+            hmac_key_file: None,
             require_signatures: false,
             require_complete: false,
             format: OutputFormat::Json,

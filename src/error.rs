@@ -53,7 +53,7 @@ pub enum Error {
     #[diagnostic(
         code(audit_verify::input::unrecognised),
         help(
-            "an AAT record has record_id, session_id and prev_hash members; force a profile with --profile if you are sure"
+            "`audit-verify profiles NAME` shows what each profile expects; force one with --profile NAME, or describe the format in a profile file (docs/profiles.md) and pass --profile FILE"
         )
     )]
     Unrecognised {
@@ -65,10 +65,49 @@ pub enum Error {
         candidates: String,
     },
 
-    /// `--profile` names no built-in profile.
-    #[error("unknown profile {0:?}")]
-    #[diagnostic(code(audit_verify::usage::profile), help("built-in profiles: aat"))]
+    /// The first record matches more than one profile.
+    #[error("{name}: line {line}: the records match several profiles ({candidates})")]
+    #[diagnostic(
+        code(audit_verify::input::ambiguous),
+        help("choose one with --profile NAME")
+    )]
+    Ambiguous {
+        /// The input.
+        name: String,
+        /// The line looked at.
+        line: u64,
+        /// Profiles that matched.
+        candidates: String,
+    },
+
+    /// `--profile` names no built-in profile and no profile file.
+    #[error("unknown profile {0:?}: neither a built-in profile nor a readable profile file")]
+    #[diagnostic(
+        code(audit_verify::usage::profile),
+        help(
+            "built-in profiles: aat, asqav, agt-audit, agt-cloudevents, agt-filesink, agt-mcp (`audit-verify profiles`); or the path of a profile file"
+        )
+    )]
     UnknownProfile(String),
+
+    /// A profile file could not be loaded (syntax, validation or a known-answer test).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Profile(#[from] crate::profile::spec::ProfileError),
+
+    /// The HMAC secret file could not be read.
+    #[error("cannot read the HMAC secret file {path}: {source}")]
+    #[diagnostic(
+        code(audit_verify::keys::hmac),
+        help("--hmac-key-file takes a file holding the exact secret bytes")
+    )]
+    HmacKey {
+        /// The path.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
 
     /// The crypto provider is not available in this build.
     #[error("crypto provider {0:?} is not available in this build")]

@@ -120,7 +120,7 @@ codes! {
         "value outside the canonicalization domain",
         "the record holds a value RFC 8785 cannot represent exactly (an integer beyond 2^53 or a non-finite number); its hash and signature could not be recomputed, so integrity is not established";
     ChainLinkMismatch => "chain.link_mismatch", Error, Integrity,
-        "prev_hash does not match the previous record",
+        "link (prev_hash) does not match the previous record",
         "the previous record of this chain was altered, or a record between them was removed, inserted or moved";
     ChainLinkUnverifiable => "chain.link_unverifiable", Warning, Integrity,
         "prev_hash cannot be recomputed from this container",
@@ -145,18 +145,18 @@ codes! {
         "the first record of this chain is not its genesis; records before it are not present, so head completeness is not established";
     ChainTailOpen => "chain.tail_open", Warning, Completeness,
         "session has no close record",
-        "the chain does not end in a session_end record; records after the last one could have been removed without trace";
+        "the chain does not end in a close or terminal record (AAT session_end), and the format has no length commitment: records after the last one could have been removed without trace";
     SeqGap => "seq.gap", Error, Integrity,
-        "sequence_number skips values",
+        "sequence number skips values",
         "records between the two numbers are missing: they were removed or withheld";
     SeqDuplicate => "seq.duplicate", Error, Integrity,
-        "sequence_number repeats",
+        "sequence number repeats",
         "two records claim the same position: a replay or a duplicate";
     SeqRegression => "seq.regression", Error, Integrity,
-        "sequence_number goes backwards",
+        "sequence number goes backwards",
         "records were reordered or replayed";
     SeqMissing => "seq.missing", Error, Integrity,
-        "sequence_number missing in a numbered chain",
+        "sequence number missing in a numbered chain",
         "the other records of this chain are numbered; this one is not";
     SeqGenesisNotZero => "seq.genesis_not_zero", Error, Integrity,
         "genesis sequence_number is not 0",
@@ -293,6 +293,117 @@ codes! {
     CheckpointMatched => "checkpoint.matched", Info, Completeness,
         "checkpoint root reproduced",
         "the records (or the batch epoch named) reproduce the signed root at its size: nothing in that range was altered, removed or reordered since it was signed";
+    RecordHashMismatch => "record.hash_mismatch", Error, Integrity,
+        "the record's stated hash does not match its content",
+        "the hash the record carries (entry_hash, content_hash, payload_hash, …) was recomputed from the members it covers and differs: a covered member was edited after the hash was written";
+    RecordDuplicateId => "record.duplicate_id", Error, Integrity,
+        "record id repeats",
+        "two records carry the same id, which the format requires to be unique: a replayed or duplicated record";
+    ProfileFieldsNotCovered => "profile.fields_not_covered", Warning, Integrity,
+        "members outside the hash",
+        "the format's hash (and signature) does not cover these members: their values are not protected and an edit to them cannot be detected. Do not rely on them as verified";
+    ProfileNotRecomputable => "profile.not_recomputable", Warning, Integrity,
+        "hash input cannot be rebuilt from this record",
+        "the record's form loses information the hash covers (e.g. a CloudEvents data member shadowing a top-level one), so its hash cannot be recomputed; integrity of this record is not established";
+    ChainSegmentRestart => "chain.segment_restart", Warning, Completeness,
+        "chain restarts at genesis: a new, unlinked segment",
+        "the format restarts its chain (e.g. on log rotation); segments are not linked to each other, so whole segments before this one could be missing or reordered without trace";
+    SeqBadStart => "seq.bad_start", Error, Integrity,
+        "counted chain does not start at its first number",
+        "the chain's genesis record carries a sequence number other than the format's first value: records were removed or the counter was reset";
+    SigLenientEncoding => "sig.lenient_encoding", Warning, Authenticity,
+        "signature written in a non-contract encoding",
+        "the signature uses the other base64 alphabet or padding; it was decoded and checked, but the producer's contract encoding is base64url without padding";
+    SigEmbeddedKeyUntrusted => "sig.embedded_key_untrusted", Warning, Authenticity,
+        "signed by a key embedded in the record that no supplied key matches",
+        "the record carries its own public key; anyone can re-sign a chain with a new key, so embedded keys are never trusted. Supply the producer's public key with --keys";
+    SigHmacKeyMissing => "sig.hmac_key_missing", Warning, Authenticity,
+        "HMAC not checked: no secret supplied",
+        "the records are authenticated with HMAC-SHA256 under a shared secret; give it with --hmac-key-file to check them. Without it only the unkeyed hashes are checked, which anyone can recompute";
+    SigHmacSharedSecret => "sig.hmac_shared_secret", Info, Authenticity,
+        "HMAC authenticity rests on a shared secret",
+        "HMAC-SHA256 proves the records were written by a holder of the secret; whoever can verify can also forge, so this is weaker than a public-key signature";
+    KeyRevoked => "key.revoked", Error, Authenticity,
+        "signed at or after its key's revocation",
+        "the key directory says the key was revoked (or suspended) at or before the record's signing time: the signature does not count";
+    KeyCompromised => "key.compromised", Error, Authenticity,
+        "signed by a compromised key",
+        "the key directory marks the key compromised: nothing it signed can be trusted, whatever the time";
+    KeyStatusUnverifiable => "key.status_unverifiable", Warning, Authenticity,
+        "the key's status does not allow verification",
+        "the key is decommissioned, of unknown status, or revoked after the record's issuer-asserted time without a verified time anchor; the signature is not taken as established";
+    KeyIssuerMismatch => "key.issuer_mismatch", Error, Authenticity,
+        "the key is bound to another issuer",
+        "the key directory binds this key to a different issuer or organisation than the record claims: a key substitution";
+    KeyThumbprintMismatch => "key.thumbprint_mismatch", Error, Authenticity,
+        "signed key thumbprint names another key",
+        "the record's signed key_thumbprint does not match the key that verified it: a key substitution";
+    AsqavPayloadDigestMismatch => "asqav.payload_digest_mismatch", Error, Integrity,
+        "payload_digest or action_ref does not match context",
+        "the signed digest of the receipt's context was recomputed from context and differs, or is malformed: context was edited";
+    AsqavPayloadDigestNotChecked => "asqav.payload_digest_not_checked", Info, Integrity,
+        "payload_digest not recomputable",
+        "context is absent (redacted or hash mode) or the digest is keyed (HMAC under holder material): the digest cannot be recomputed from the receipt";
+    AsqavOuterCopyMismatch => "asqav.outer_copy_mismatch", Error, Integrity,
+        "unsigned outer copy differs from its signed twin",
+        "an Audit Pack entry repeats signed members outside the payload; this copy differs from the signed value, so tools reading the copy see something the issuer did not sign";
+    AsqavFlatReceipt => "asqav.flat_receipt", Info, Completeness,
+        "legacy flat hash-mode receipt",
+        "a single signed statement without an envelope or chain member: it cannot be placed in a chain, so nothing shows what came before or after it";
+    AsqavAnchorsNotChecked => "asqav.anchors_not_checked", Info, Completeness,
+        "time anchors present but not checked",
+        "RFC 3161 and OpenTimestamps anchors need pinned TSA keys or Bitcoin headers; without them the receipts' times are issuer-asserted only";
+    AsqavBundleCountMismatch => "asqav.bundle_count_mismatch", Error, Integrity,
+        "receipt_count does not match the receipts present",
+        "receipts were removed from or added to the bundle after it was made";
+    AsqavBundleDigestMismatch => "asqav.bundle_digest_mismatch", Error, Integrity,
+        "bundle_digest does not match the bundle",
+        "bundle_digest was recomputed over the signed projection of the pack (receipts included) and differs: the pack was edited";
+    AsqavBundleSignatureInvalid => "asqav.bundle_signature_invalid", Error, Authenticity,
+        "bundle signature does not verify",
+        "the Audit Pack's bundle_signature does not verify over its projection: the pack was edited or signed by another key";
+    AsqavBundleKeyUntrusted => "asqav.bundle_key_untrusted", Warning, Authenticity,
+        "bundle key not among the supplied keys",
+        "the pack is self-consistent under the key it carries, but that key is not anchored to a key you supplied: anyone could have made the pack";
+    AsqavBundleMerkleMismatch => "asqav.bundle_merkle_mismatch", Error, Integrity,
+        "ComplianceBundle receipt hash or Merkle root does not match",
+        "a receipt hash or the Merkle root over the receipts was recomputed and differs: the bundle was edited";
+    AsqavBundleUnsigned => "asqav.bundle_unsigned", Info, Authenticity,
+        "ComplianceBundle is unsigned",
+        "its merkle_root proves only internal consistency; authenticity rests on the receipts' own signatures";
+    AsqavTypeInvalid => "asqav.type_invalid", Error, Integrity,
+        "receipt type is malformed or unregistered in the protectmcp namespace",
+        "the signed type is not a string, or claims the reserved protectmcp: namespace with a name no registry carries: the receipt does not conform to the profile it claims, whatever its signature says";
+    AsqavTypeUnsupported => "asqav.type_unsupported", Warning, Integrity,
+        "receipt type not implemented or outside the known namespace",
+        "the signed type is registered but not implemented by asqav 0.10.14 (protectmcp:lifecycle:oversight_ruling), or belongs to a foreign namespace: the receipt's meaning cannot be judged, so it is not established (never read as verified)";
+    AsqavVersionUnsupported => "asqav.version_unsupported", Warning, Integrity,
+        "receipt wire version or mode missing or not recognised",
+        "the signed payload has no v member, a v other than the integers 1 or 2, or no recognised mode (payload, hash): it is not a compliance receipt of a version this verifier knows, and absence is never read as version 1";
+    AsqavAnchorsMalformed => "asqav.anchors_malformed", Warning, Integrity,
+        "anchors member is not an array",
+        "anchors is null or not an array; absent or [] are the conformant spellings of no anchors. A malformed envelope is not established (asqav reports it unverifiable), although the signed payload may be intact";
+    AsqavCounterpartyInvalid => "asqav.counterparty_invalid", Error, Integrity,
+        "counterparty binding is malformed or does not match its originating receipt",
+        "the signed counterparty_binding is malformed (missing or non-base64 receipt_ref/envelope_hash, terms not matching terms_digest), its envelope_hash differs from the SHA-256 of the originating receipt's payload and signature, or the acknowledgment is not signed by the party the binding expects: the claimed corroboration is false";
+    AsqavCounterpartyUnverifiable => "asqav.counterparty_unverifiable", Warning, Integrity,
+        "counterparty binding cannot be checked",
+        "the binding omits its digest scope (legacy), names a scope or profile version this verifier does not implement, or refers to an originating receipt (receipt_ref, matched by signature_id) that is not in the export: the corroboration is not established. Verify the acknowledgment together with the originating receipt";
+    AgtEntryCountMismatch => "agt.entry_count_mismatch", Error, Integrity,
+        "entry_count does not match the entries present",
+        "entries were removed from or added to the export after it was made";
+    AgtMerkleRootMismatch => "agt.merkle_root_mismatch", Error, Integrity,
+        "merkle_root does not match the entries",
+        "the export holds the whole log (its first entry is the genesis) but the Merkle root recomputed over the entries (AGT's incremental rule) differs: entries were edited, removed or reordered";
+    AgtMerkleRootUnverifiable => "agt.merkle_root_unverifiable", Warning, Completeness,
+        "merkle_root cannot be recomputed from a partial export",
+        "the export starts mid-log (AGT exports keep only the last 10,000 entries) while merkle_root covers the whole log, so the root cannot be checked from this file";
+    AgtProofInvalid => "agt.proof_invalid", Error, Integrity,
+        "Merkle inclusion proof does not fold to the root",
+        "the proof's siblings do not lead from the entry's hash to merkle_root: the entry, the proof or the root was edited (the producer's own `verified` member is ignored)";
+    AgtTimeQuirk => "agt.time_quirk", Info, Input,
+        "producer quirk in a timestamp",
+        "AGT CloudEvents write the time with an offset and a Z (+00:00Z); the final Z is dropped before hashing, as the producer hashed it. Not tampering";
 }
 
 /// A place in the input.

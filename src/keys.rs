@@ -64,6 +64,21 @@ pub struct Key {
     pub status: Option<String>,
     /// Key-directory `revoked_at`, verbatim.
     pub revoked_at: Option<String>,
+    /// Key-directory bindings (asqav: `issuer_id`, `org_id`, `agent_id`).
+    pub binding: KeyBinding,
+}
+
+/// What a key directory says the key signs for (asqav `formats/asqav.md` 6.2).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyBinding {
+    /// `issuer_id`.
+    pub issuer_id: Option<String>,
+    /// `org_id`.
+    pub org_id: Option<String>,
+    /// `agent_id`.
+    pub agent_id: Option<String>,
+    /// `revocation_reason`.
+    pub revocation_reason: Option<String>,
 }
 
 impl Key {
@@ -778,6 +793,7 @@ fn parse_pem_file(text: &str, path: &Path, out: &mut Parsed) -> Result<(), KeyEr
             source: format!("{}#{i}", path.display()),
             status: None,
             revoked_at: None,
+            binding: KeyBinding::default(),
         });
     }
     Ok(())
@@ -809,6 +825,7 @@ fn parse_hex_file(hex_text: &str, path: &Path, out: &mut Parsed) -> Result<(), K
         source: format!("{}#0", path.display()),
         status: None,
         revoked_at: None,
+        binding: KeyBinding::default(),
     });
     Ok(())
 }

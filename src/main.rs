@@ -11,12 +11,14 @@ use std::path::{Path, PathBuf};
 
 use audit_verify::cert::{self, CertError, SigningKey};
 use audit_verify::cli::{
-    CertCommand, Cli, Color, Command, Format, InputFormatArg, KeygenAlg, ProviderName, VerifyArgs,
+    CertCommand, CertFormat, Cli, Color, Command, Format, InputFormatArg, KeygenAlg, ProviderName,
+    VerifyArgs,
 };
 use audit_verify::config::{OutputFormat, VerifyConfig, parse_instant_or_duration};
 use audit_verify::crypto::{KeyAlg, default_provider};
 use audit_verify::ingest::InputFormat;
 use audit_verify::keys::KeyRing;
+use audit_verify::profile::Profile;
 use audit_verify::report::human::{HumanStyle, render_human};
 use audit_verify::report::json::render_json;
 use audit_verify::verify::{NoProgress, Progress, verify};
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
             sign_key,
             now,
         }) => run_merge(&certs, &keys, &certificate, &sign_key, now.as_deref()),
+        Some(Command::Profiles { name }) => run_profiles(name.as_deref()),
         None => run_verify(cli.verify),
     }
 }
@@ -97,7 +100,12 @@ fn parse_now(now: Option<&str>) -> Result<jiff::Timestamp, miette::Report> {
     }
 }
 
-fn run_cert_verify(path: &Path, keys: &[PathBuf], inputs: &[PathBuf], format: Format) -> ExitCode {
+fn run_cert_verify(
+    path: &Path,
+    keys: &[PathBuf],
+    inputs: &[PathBuf],
+    format: CertFormat,
+) -> ExitCode {
     let ring = match KeyRing::load(keys) {
         Ok(r) => r,
         Err(e) => return fail(e.into()),
@@ -115,8 +123,8 @@ fn run_cert_verify(path: &Path, keys: &[PathBuf], inputs: &[PathBuf], format: Fo
         Err(e) => return fail(e.into()),
     };
     let text = match format {
-        Format::Human => cert::render_certified(&certified, &checks),
-        Format::Json => cert::render_certified_json(&certified, &checks),
+        CertFormat::Json => cert::render_certified_json(&certified, &checks),
+        CertFormat::Human => cert::render_certified(&certified, &checks),
     };
     let _ = io::stdout().lock().write_all(text.as_bytes());
     if checks.iter().all(|c| c.subject.is_some()) {
@@ -202,6 +210,7 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     let width = terminal_width().unwrap_or(100);
     let mut config = VerifyConfig::new(args.inputs, args.keys);
     config.profile = args.profile;
+    config.hmac_key_file = args.hmac_key_file;
     config.input_format = args.input_format.map(|f| match f {
         InputFormatArg::Jsonl => InputFormat::Jsonl,
         InputFormatArg::Json => InputFormat::Json,
@@ -228,6 +237,8 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
             max_per_code: args.max_findings,
         }),
         Format::Json => OutputFormat::Json,
+        Format::Junit => OutputFormat::Junit,
+        Format::Github => OutputFormat::Github,
     };
     miette::set_hook(Box::new(move |_| {
         Box::new(
@@ -295,6 +306,8 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     let text = match config.format {
         OutputFormat::Human(style) => render_human(&report, style),
         OutputFormat::Json => render_json(&report),
+        OutputFormat::Junit => audit_verify::report::junit::render_junit(&report),
+        OutputFormat::Github => audit_verify::report::github::render_github(&report),
     };
     let written = match &args.output {
         Some(path) => std::fs::write(path, text.as_bytes()),
@@ -309,6 +322,40 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
         Err(e) => return fail(miette::miette!("cannot write the report: {e}")),
     }
     ExitCode::from(report.verdict().exit_code())
+}
+
+fn run_profiles(name: Option<&str>) -> ExitCode {
+    let text = match name {
+        Some(name) => match Profile::resolve(name) {
+            Ok(Some(p)) => p.text,
+            Ok(None) => {
+                return fail(audit_verify::Error::UnknownProfile(name.to_string()).into());
+            }
+            Err(e) => return fail(audit_verify::Error::from(e).into()),
+        },
+        None => match Profile::builtins() {
+            Ok(all) => {
+                let width = all.iter().map(|p| p.name().len()).max().unwrap_or(0);
+                all.iter()
+                    .map(|p| {
+                        format!(
+                            "{:width$}  {} [{}]\n",
+                            p.name(),
+                            p.spec.title,
+                            p.spec.follows
+                        )
+                    })
+                    .collect()
+            }
+            Err(e) => return fail(audit_verify::Error::from(e).into()),
+        },
+    };
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(miette::miette!("cannot write: {e}")),
+    }
 }
 
 fn fail(e: miette::Report) -> ExitCode {

@@ -101,6 +101,30 @@ impl SigContext {
         &self.keys
     }
 
+    /// The key a kid designates (derived kids first, then declared), with a description of the
+    /// match.
+    pub fn find_kid(&self, kid: &str) -> Option<(usize, String)> {
+        self.lookup(Some(kid), KeyAlg::Ed25519)
+    }
+
+    /// The only supplied key of an algorithm, if there is exactly one.
+    pub fn only_key_of(&self, alg: KeyAlg) -> Option<(usize, String)> {
+        self.lookup(None, alg)
+    }
+
+    /// The supplied key with exactly these raw public-key bytes (an embedded key is trusted only
+    /// through such a match).
+    pub fn find_public(&self, alg: KeyAlg, raw: &[u8]) -> Option<usize> {
+        self.keys
+            .iter()
+            .position(|k| k.public.alg() == alg && k.public.bytes() == raw)
+    }
+
+    /// Verifies `sig` over `msg` with the `i`-th supplied key; false for an unknown index.
+    pub fn verify_with(&self, i: usize, sig: Signature<'_>, msg: &[u8]) -> bool {
+        self.prepared.get(i).is_some_and(|k| k.verify(sig, msg))
+    }
+
     /// Finds the key for `kid`, or with no kid the only key of the algorithm.
     fn lookup(&self, kid: Option<&str>, alg: KeyAlg) -> Option<(usize, String)> {
         match kid {

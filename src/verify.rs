@@ -2,32 +2,34 @@
 //! verify signatures) in parallel, then feed the records in order to the chain checks.
 //!
 //! ```text
-//! lines --batch--> rayon: aat::prepare --in order--> Anchors::observe, Chains::observe --> Report
+//! lines --batch--> rayon: Runner::prepare --in order--> Anchors::observe, Checker::observe --> Report
 //! ```
-//!
-//! The stages overlap: while the workers prepare batch k, one of them feeds batch k-1 to the
-//! order-dependent checks and reads batch k+1 (see `docs/performance.md`).
 //!
 //! Checkpoints (`--checkpoint`) are parsed and their signatures verified before the first record
 //! is read; [`Anchors`] then holds the records' Merkle tree and the AAT batch epochs against them.
+//! An `--anchor` certificate is authenticated before its chain heads are trusted.
+//!
+//! The profile is forced (`--profile`) or detected from the first record that parses; the AAT
+//! profile runs [`crate::profile::aat`] and [`crate::chain`], the others the declarative
+//! [`crate::profile::engine`] and [`crate::profile::links`].
 //!
 //! Memory is bounded by the batch size and the number of chains, never by the file size.
 
 use rayon::prelude::*;
 
 use crate::canon::json::{self, Limits};
-use crate::chain::{Chains, FindingSink, Policy};
+use crate::chain::{FindingSink, Policy};
 use crate::checkpoint::{self, anchor::Anchors};
 use crate::config::VerifyConfig;
 use crate::error::Error;
 use crate::finding::{Code, Finding, Location, QUOTE_LIMIT, make_quote};
 use crate::ingest::{self, IngestError, MAX_LINE_BYTES, Unit};
 use crate::keys::KeyRing;
-use crate::profile::aat;
+use crate::profile::{Checker, Profile, Runner};
 use crate::report::{InputSummary, KeySummary, Report};
 use crate::sig::SigContext;
 
-/// Most units per batch handed to the workers.
+/// Units per batch handed to the workers.
 const BATCH_UNITS: usize = 2048;
 /// A batch ends early once its units hold this many bytes (large signed records).
 const BATCH_BYTES: usize = 2 * 1024 * 1024;
@@ -55,11 +57,15 @@ impl Progress for NoProgress {
 /// [`Error`] when verification cannot happen at all: unreadable inputs or keys, no records,
 /// an unrecognised format.
 pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, Error> {
-    if let Some(p) = &config.profile {
-        if p != "aat" {
-            return Err(Error::UnknownProfile(p.clone()));
-        }
-    }
+    let forced = match &config.profile {
+        Some(p) => Some(Profile::resolve(p)?.ok_or_else(|| Error::UnknownProfile(p.clone()))?),
+        None => None,
+    };
+    let builtins = Profile::builtins()?;
+    let mut hmac = match &config.hmac_key_file {
+        Some(path) => Some(read_secret(path)?),
+        None => None,
+    };
     let provider = crate::crypto::provider_by_name(&config.provider)
         .ok_or_else(|| Error::Provider(config.provider.clone()))?;
     let ring = if config.keys.is_empty() {
@@ -75,10 +81,25 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         checked.push(checkpoint::verify(cp, &ring, &note_keys, provider));
     }
     let mut anchors = Anchors::new(checked);
-    let prepare_opts = aat::PrepareOptions {
+    let prepare_opts = crate::profile::aat::PrepareOptions {
         leaf_hashes: anchors.needs_leaves() || config.merkle_state,
         since: config.since,
         until: config.until,
+    };
+    let cert_anchors = match &config.anchor {
+        Some(anchor) => {
+            let anchor_ring = if config.anchor_keys.is_empty() {
+                KeyRing::load(&config.keys)?
+            } else {
+                KeyRing::load(&config.anchor_keys)?
+            };
+            let certified = crate::cert::read_certificate(anchor, &anchor_ring, provider)?;
+            Some(crate::cert::anchors_of(
+                &certified,
+                &anchor.display().to_string(),
+            ))
+        }
+        None => None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs.unwrap_or(0))
@@ -90,34 +111,43 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         require_complete: config.require_complete,
         keys_supplied: ctx.has_keys(),
     };
-    let mut chains = Chains::new(policy);
-    if let Some(anchor) = &config.anchor {
-        let anchor_ring = if config.anchor_keys.is_empty() {
-            KeyRing::load(&config.keys)?
-        } else {
-            KeyRing::load(&config.anchor_keys)?
-        };
-        let certified = crate::cert::read_certificate(anchor, &anchor_ring, provider)?;
-        chains.set_cert_anchors(crate::cert::anchors_of(
-            &certified,
-            &anchor.display().to_string(),
-        ));
-    }
+    let make_checker = |r: &Runner| {
+        let mut c = r.checker(policy);
+        if let Some(a) = &cert_anchors {
+            c.set_cert_anchors(a.clone());
+        }
+        c
+    };
+    let mut runner: Option<Runner> =
+        forced.map(|p| Runner::new(p, &ctx, hmac.take(), prepare_opts));
+    let mut checker: Option<Checker> = runner.as_ref().map(make_checker);
+    let mut lossy_sources = Vec::new();
     let mut sink = FindingSink::new(config.max_stored_per_code);
     for note in ring.warnings() {
         sink.push(Finding::new(Code::KeyNote, note.clone()));
     }
     let mut inputs = Vec::new();
-    let mut detected = config.profile.is_some();
     let mut first_failure: Option<(usize, u64, String)> = None;
 
     let sources = ingest::expand(&config.inputs)?;
+    // Until a record parses, lines are unparseable whatever the profile: the AAT engine reports them.
+    let fallback = Runner::new(
+        builtins
+            .iter()
+            .find(|p| p.is_aat())
+            .cloned()
+            .ok_or_else(|| Error::UnknownProfile("aat".into()))?,
+        &ctx,
+        None,
+        prepare_opts,
+    );
     for (index, source) in sources.iter().enumerate() {
         let ingest::Opened {
             digest,
             format,
             gzip,
             lossy,
+            bundle,
             units,
         } = ingest::open(source, config.input_format)?;
         let summary = InputSummary {
@@ -127,7 +157,10 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             ..InputSummary::default()
         };
         if let Some(what) = lossy {
-            chains.set_lossy(index);
+            lossy_sources.push(index);
+            if let Some(c) = checker.as_mut() {
+                c.set_lossy(index);
+            }
             sink.push(Finding::new(Code::ContainerLossy, what).at(loc(index, 1, 0)));
         }
         let mut reader = BatchReader {
@@ -137,52 +170,91 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             summary,
         };
         let mut current = reader.next_batch()?;
-        if !detected {
-            detected = detect(&current.units, source, &mut first_failure)?;
+        if runner.is_none() {
+            if let Some(p) = detect(&current.units, source, &builtins, &mut first_failure)? {
+                let r = Runner::new(p, &ctx, hmac.take(), prepare_opts);
+                let mut c = make_checker(&r);
+                for s in &lossy_sources {
+                    c.set_lossy(*s);
+                }
+                runner = Some(r);
+                checker = Some(c);
+            }
         }
         // Two stages overlap: the workers prepare batch k while one of them feeds batch k-1 to
-        // the order-dependent checks and then reads batch k+1. Batches stay in file order.
-        let mut ready: Option<(Batch, Vec<Option<aat::Prepared>>)> = None;
+        // the order-dependent checks and then reads batch k+1. Batches stay in file order; the
+        // profile is decided on a batch before that batch is prepared.
+        let mut ready: Option<(Batch, Vec<Option<crate::profile::Prepared>>)> = None;
         loop {
             let units = std::mem::take(&mut current.units);
             let eof = current.eof;
+            let active = runner.as_ref().unwrap_or(&fallback);
+            let undetected = runner.is_none();
             let (prepared, next) = pool.install(|| {
                 rayon::join(
                     || {
                         units
                             .into_par_iter()
                             .map(|(at, bytes, context)| {
-                                (at.record != u64::MAX).then(|| {
-                                    aat::prepare_with(at, bytes, context, &ctx, prepare_opts)
-                                })
+                                (at.record != u64::MAX).then(|| active.prepare(at, bytes, context))
                             })
                             .collect::<Vec<_>>()
                     },
-                    || -> Result<Option<Batch>, Error> {
+                    || -> Result<Option<(Batch, Option<Profile>)>, Error> {
                         if let Some((batch, prepared)) = ready.take() {
-                            feed(&mut chains, &mut anchors, &mut sink, batch, prepared);
+                            feed(
+                                active,
+                                checker.as_mut(),
+                                policy,
+                                &mut anchors,
+                                &mut sink,
+                                batch,
+                                prepared,
+                            );
                         }
                         if eof {
                             return Ok(None);
                         }
                         let next = reader.next_batch()?;
-                        if !detected {
-                            detected = detect(&next.units, source, &mut first_failure)?;
-                        }
+                        let found = if undetected {
+                            detect(&next.units, source, &builtins, &mut first_failure)?
+                        } else {
+                            None
+                        };
                         progress.records(&source.name, reader.summary.records);
                         progress.advance(&source.name, reader.summary.bytes);
-                        Ok(Some(next))
+                        Ok(Some((next, found)))
                     },
                 )
             });
             ready = Some((current, prepared));
             match next? {
-                Some(next) => current = next,
+                Some((next, found)) => {
+                    if let Some(p) = found {
+                        let r = Runner::new(p, &ctx, hmac.take(), prepare_opts);
+                        let mut c = make_checker(&r);
+                        for s in &lossy_sources {
+                            c.set_lossy(*s);
+                        }
+                        runner = Some(r);
+                        checker = Some(c);
+                    }
+                    current = next;
+                }
                 None => break,
             }
         }
         if let Some((batch, prepared)) = ready.take() {
-            feed(&mut chains, &mut anchors, &mut sink, batch, prepared);
+            let active = runner.as_ref().unwrap_or(&fallback);
+            feed(
+                active,
+                checker.as_mut(),
+                policy,
+                &mut anchors,
+                &mut sink,
+                batch,
+                prepared,
+            );
         }
         progress.records(&source.name, reader.summary.records);
         progress.advance(&source.name, reader.summary.bytes);
@@ -190,6 +262,13 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             units, mut summary, ..
         } = reader;
         drop(units);
+        if let (Some(bundle), Some(r)) = (bundle, &runner) {
+            let mut out = Vec::new();
+            r.check_bundle(&bundle, &loc(index, 1, 0), &mut out);
+            for f in out {
+                sink.push(f);
+            }
+        }
         let digest = ingest::input_sha256(source, &digest).map_err(|e| IngestError::Io {
             name: source.name.clone(),
             source: e,
@@ -212,29 +291,36 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         return Err(Error::NoRecords { name: names() });
     }
 
-    if !detected {
+    let (Some(runner), Some(checker)) = (runner, checker) else {
         let (src, line, detail) = first_failure.unwrap_or((0, 1, "no JSON value".into()));
         return Err(Error::NotAnExport {
-            name: config
-                .inputs
-                .get(src)
-                .map_or_else(names, |s| s.name.clone()),
+            name: sources.get(src).map_or_else(names, |s| s.name.clone()),
             line,
             detail,
         });
-    }
+    };
 
     let mut anchor_findings = Vec::new();
     let anchored = anchors.finish(&mut anchor_findings);
     for f in anchor_findings {
         sink.push(f);
     }
-    chains.set_export_tail(anchored.export_tail.clone());
-    let chain_summaries = chains.finish(&mut sink);
+    let mut checker = checker;
+    checker.set_export_tail(anchored.export_tail.clone());
+    let mut chain_summaries = checker.finish(&mut sink);
+    // A spot check whose window holds no signed record at all has checked no signature: nothing
+    // about authenticity was established, so it is required and the verdict inconclusive.
+    if (config.since.is_some() || config.until.is_some())
+        && chain_summaries.iter().all(|c| c.signed == 0)
+    {
+        for c in &mut chain_summaries {
+            c.authenticity_required = true;
+        }
+    }
     let mut findings = sink.stored;
     findings.sort_by(|a, b| (&a.at, a.code).cmp(&(&b.at, b.code)));
     Ok(Report {
-        profile: "aat".into(),
+        profile: runner.profile().name().to_string(),
         provider: ctx.provider().into(),
         require_signatures: config.require_signatures,
         require_complete: config.require_complete,
@@ -249,14 +335,14 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
 }
 
 /// A record unit: where it is, its bytes and the container's context. A hole (a unit the
-/// container could not deliver) has `record == u64::MAX` and its [`aat::Prepared`] waits in
+/// container could not deliver) has `record == u64::MAX` and its finding waits in
 /// [`Batch::holes`].
 type RecordUnit = (Location, Vec<u8>, Option<String>);
 
 /// One batch of units and the findings about the input met while reading them.
 struct Batch {
     units: Vec<RecordUnit>,
-    holes: Vec<aat::Prepared>,
+    holes: Vec<(Location, Finding)>,
     /// Findings about the input itself (blank and over-long lines, container notes), in order.
     notes: Vec<Finding>,
     /// The input ends with this batch.
@@ -267,23 +353,36 @@ struct Batch {
 /// lines, then its records (holes in place), then the anchor findings, as a sequential reader
 /// would.
 fn feed(
-    chains: &mut Chains,
+    runner: &Runner,
+    checker: Option<&mut Checker>,
+    policy: Policy,
     anchors: &mut Anchors,
     sink: &mut FindingSink,
     batch: Batch,
-    prepared: Vec<Option<aat::Prepared>>,
+    prepared: Vec<Option<crate::profile::Prepared>>,
 ) {
     for f in batch.notes {
         sink.push(f);
     }
-    let mut holes = batch.holes.into_iter();
+    let mut holes = batch.holes.into_iter().map(|(at, f)| runner.hole(at, f));
     let mut anchor_findings = Vec::new();
+    // Before any record parsed there is no checker: the records carry only findings.
+    let mut scratch;
+    let checker = match checker {
+        Some(c) => c,
+        None => {
+            scratch = Checker::Aat(crate::chain::Chains::new(policy));
+            &mut scratch
+        }
+    };
     for p in prepared
         .into_iter()
         .filter_map(|p| p.or_else(|| holes.next()))
     {
-        anchors.observe(&p, &mut anchor_findings);
-        chains.observe(p, sink);
+        if let crate::profile::Prepared::Aat(a) = &p {
+            anchors.observe(a, &mut anchor_findings);
+        }
+        checker.observe(p, sink);
     }
     for f in anchor_findings {
         sink.push(f);
@@ -362,7 +461,7 @@ impl BatchReader<'_> {
                     let mut f = Finding::new(code, message).at(at.clone());
                     f.quote = quote;
                     // The hole must reach the chain checks in order with the records around it.
-                    batch.holes.push(aat::Prepared::unreadable(at, f));
+                    batch.holes.push((at, f));
                     batch
                         .units
                         .push((loc(index, line, u64::MAX), Vec::new(), None));
@@ -398,24 +497,33 @@ fn loc(source: usize, line: u64, record: u64) -> Location {
     }
 }
 
-/// Decides from the first parseable line whether the input is an AAT export. Returns `Ok(false)`
-/// while no line parsed yet.
+/// Detects the profile from the first record that parses. Returns `Ok(None)` while no record
+/// parsed yet.
 fn detect(
-    batch: &[RecordUnit],
+    batch: &[(Location, Vec<u8>, Option<String>)],
     source: &ingest::Source,
+    builtins: &[Profile],
     first_failure: &mut Option<(usize, u64, String)>,
-) -> Result<bool, Error> {
+) -> Result<Option<Profile>, Error> {
     for (at, bytes, _) in batch.iter().filter(|(at, ..)| at.record != u64::MAX) {
-        match json::parse(bytes, &Limits::default()) {
+        match json::parse_python(bytes, &Limits::default()) {
             Ok(value) => {
-                if aat::looks_like_aat(&value) {
-                    return Ok(true);
-                }
-                return Err(Error::Unrecognised {
-                    name: source.name.clone(),
-                    line: at.line,
-                    candidates: "aat".into(),
-                });
+                let found = crate::profile::candidates(builtins, &value);
+                let names =
+                    |ps: &[&Profile]| ps.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ");
+                return match found.as_slice() {
+                    [one] => Ok(Some((*one).clone())),
+                    [] => Err(Error::Unrecognised {
+                        name: source.name.clone(),
+                        line: at.line,
+                        candidates: names(&builtins.iter().collect::<Vec<_>>()),
+                    }),
+                    many => Err(Error::Ambiguous {
+                        name: source.name.clone(),
+                        line: at.line,
+                        candidates: names(many),
+                    }),
+                };
             }
             Err(e) => {
                 if first_failure.is_none() {
@@ -424,7 +532,31 @@ fn detect(
             }
         }
     }
-    Ok(false)
+    Ok(None)
+}
+
+/// Largest HMAC secret file read.
+const MAX_SECRET_BYTES: u64 = 64 * 1024;
+
+/// Reads an HMAC secret: the exact bytes of the file (no newline is stripped), bounded.
+fn read_secret(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+    let err = |source| Error::HmacKey {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(err)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SECRET_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
+    if bytes.len() as u64 > MAX_SECRET_BYTES || bytes.is_empty() {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("an HMAC secret file holds 1 to {MAX_SECRET_BYTES} bytes"),
+        )));
+    }
+    Ok(bytes)
 }
 
 fn key_summaries(keys: &[crate::keys::Key]) -> Vec<KeySummary> {

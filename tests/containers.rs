@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -14,51 +13,7 @@ use std::process::{Command, Stdio};
 use common::{Run, testdata, verify_json};
 use serde_json::Value;
 
-/// A fixture with its expectation.
-struct Fixture {
-    path: PathBuf,
-    keys: Vec<String>,
-    verdict: String,
-    /// `(code, line)` of error and warning findings.
-    findings: Vec<(String, u64)>,
-}
-
-fn fixtures() -> Vec<Fixture> {
-    let mut out = Vec::new();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(testdata("aat"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
-    for path in paths
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-    {
-        let text = std::fs::read_to_string(path.with_extension("expect")).unwrap();
-        let fields: BTreeMap<&str, &str> = text
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.trim(), v.trim()))
-            .collect();
-        out.push(Fixture {
-            keys: fields["keys"]
-                .split_whitespace()
-                .map(String::from)
-                .collect(),
-            verdict: fields["verdict"].to_string(),
-            findings: fields["findings"]
-                .split_whitespace()
-                .map(|f| {
-                    let (c, l) = f.split_once('@').unwrap();
-                    (c.to_string(), l.parse().unwrap())
-                })
-                .collect(),
-            path,
-        });
-    }
-    assert!(out.len() >= 14);
-    out
-}
+use common::{Fixture, aat_fixtures as fixtures};
 
 fn lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
@@ -84,7 +39,7 @@ fn significant(run: &Run) -> Vec<(String, u64)> {
 }
 
 fn keys(f: &Fixture) -> Vec<&str> {
-    f.keys.iter().map(String::as_str).collect()
+    f.keys()
 }
 
 /// Checks a converted fixture: same verdict, same findings with lines shifted by `offset`, except

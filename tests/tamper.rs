@@ -446,6 +446,11 @@ fn a_since_window_checks_signatures_inside_it_and_links_everything() {
         run.errors()
     );
 
+    // The record just before the window deleted: the window's first link breaks at its start.
+    let mut e = Export::load(SEQ);
+    e.records.remove(6);
+    assert_failed_at(&check(&e, KEYS, &window), "chain.link_mismatch", 7);
+
     // An empty window establishes no authenticity.
     let run = check(
         &Export::load(SEQ),

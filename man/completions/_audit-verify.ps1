@@ -23,9 +23,10 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
         'audit-verify' {
             [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them')
             [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Container format; default: detected from the content')
-            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Input profile (dialect); default: detected from the records')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Input profile: a built-in name or a profile file; default: detected from the records')
             [CompletionResult]::new('--checkpoint', '--checkpoint', [CompletionResultType]::ParameterName, 'Signed checkpoint (tree head) to hold the records against; repeatable')
             [CompletionResult]::new('--checkpoint-key', '--checkpoint-key', [CompletionResultType]::ParameterName, 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable')
+            [CompletionResult]::new('--hmac-key-file', '--hmac-key-file', [CompletionResultType]::ParameterName, 'File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')
@@ -54,6 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Check a verification certificate and print what it certifies')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Write an auditor''s signing key pair (PKCS#8 private key, SPKI public key)')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge the certificates of consecutive shards of one export into one certificate')
+            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the built-in profiles, or print one as a profile file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -61,9 +63,10 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
         'audit-verify;verify' {
             [CompletionResult]::new('--keys', '--keys', [CompletionResultType]::ParameterName, 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them')
             [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Container format; default: detected from the content')
-            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Input profile (dialect); default: detected from the records')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Input profile: a built-in name or a profile file; default: detected from the records')
             [CompletionResult]::new('--checkpoint', '--checkpoint', [CompletionResultType]::ParameterName, 'Signed checkpoint (tree head) to hold the records against; repeatable')
             [CompletionResult]::new('--checkpoint-key', '--checkpoint-key', [CompletionResultType]::ParameterName, 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable')
+            [CompletionResult]::new('--hmac-key-file', '--hmac-key-file', [CompletionResultType]::ParameterName, 'File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the report to FILE instead of stdout')
@@ -130,6 +133,11 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'audit-verify;profiles' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'audit-verify;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -140,6 +148,7 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Check a verification certificate and print what it certifies')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Write an auditor''s signing key pair (PKCS#8 private key, SPKI public key)')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge the certificates of consecutive shards of one export into one certificate')
+            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the built-in profiles, or print one as a profile file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -158,6 +167,9 @@ Register-ArgumentCompleter -Native -CommandName 'audit-verify' -ScriptBlock {
             break
         }
         'audit-verify;help;merge' {
+            break
+        }
+        'audit-verify;help;profiles' {
             break
         }
         'audit-verify;help;completions' {

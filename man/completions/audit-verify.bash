@@ -31,6 +31,9 @@ _audit__verify() {
             audit__verify,merge)
                 cmd="audit__verify__subcmd__merge"
                 ;;
+            audit__verify,profiles)
+                cmd="audit__verify__subcmd__profiles"
+                ;;
             audit__verify,verify)
                 cmd="audit__verify__subcmd__verify"
                 ;;
@@ -61,6 +64,9 @@ _audit__verify() {
             audit__verify__subcmd__help,merge)
                 cmd="audit__verify__subcmd__help__subcmd__merge"
                 ;;
+            audit__verify__subcmd__help,profiles)
+                cmd="audit__verify__subcmd__help__subcmd__profiles"
+                ;;
             audit__verify__subcmd__help,verify)
                 cmd="audit__verify__subcmd__help__subcmd__verify"
                 ;;
@@ -74,7 +80,7 @@ _audit__verify() {
 
     case "${cmd}" in
         audit__verify)
-            opts="-o -j -q -h -V --keys --input-format --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --certificate --sign-key --anchor --anchor-key --since --until --now --jobs --crypto --max-findings --quiet --no-progress --color --help --version verify cert keygen merge completions help"
+            opts="-o -j -q -h -V --keys --input-format --profile --checkpoint --checkpoint-key --hmac-key-file --require-signatures --require-complete --format --output --certificate --sign-key --anchor --anchor-key --since --until --now --jobs --crypto --max-findings --quiet --no-progress --color --help --version verify cert keygen merge profiles completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,8 +106,12 @@ _audit__verify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hmac-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json junit github" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -264,7 +274,7 @@ _audit__verify() {
             return 0
             ;;
         audit__subcmd__verify__subcmd__help)
-            opts="verify cert keygen merge completions help"
+            opts="verify cert keygen merge profiles completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -361,6 +371,20 @@ _audit__verify() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        audit__subcmd__verify__subcmd__help__subcmd__profiles)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         audit__subcmd__verify__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -427,8 +451,22 @@ _audit__verify() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        audit__subcmd__verify__subcmd__profiles)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         audit__subcmd__verify__subcmd__verify)
-            opts="-o -j -q -h --keys --input-format --profile --checkpoint --checkpoint-key --require-signatures --require-complete --format --output --certificate --sign-key --anchor --anchor-key --since --until --now --jobs --crypto --max-findings --quiet --no-progress --color --help"
+            opts="-o -j -q -h --keys --input-format --profile --checkpoint --checkpoint-key --hmac-key-file --require-signatures --require-complete --format --output --certificate --sign-key --anchor --anchor-key --since --until --now --jobs --crypto --max-findings --quiet --no-progress --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -454,8 +492,12 @@ _audit__verify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hmac-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json junit github" -- "${cur}"))
                     return 0
                     ;;
                 --output)

@@ -20,9 +20,10 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
         &'audit-verify'= {
             cand --keys 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them'
             cand --input-format 'Container format; default: detected from the content'
-            cand --profile 'Input profile (dialect); default: detected from the records'
+            cand --profile 'Input profile: a built-in name or a profile file; default: detected from the records'
             cand --checkpoint 'Signed checkpoint (tree head) to hold the records against; repeatable'
             cand --checkpoint-key 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable'
+            cand --hmac-key-file 'File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink)'
             cand --format 'Report format'
             cand -o 'Write the report to FILE instead of stdout'
             cand --output 'Write the report to FILE instead of stdout'
@@ -51,15 +52,17 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
             cand cert 'Check a verification certificate and print what it certifies'
             cand keygen 'Write an auditor''s signing key pair (PKCS#8 private key, SPKI public key)'
             cand merge 'Merge the certificates of consecutive shards of one export into one certificate'
+            cand profiles 'List the built-in profiles, or print one as a profile file'
             cand completions 'Print shell completions to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'audit-verify;verify'= {
             cand --keys 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them'
             cand --input-format 'Container format; default: detected from the content'
-            cand --profile 'Input profile (dialect); default: detected from the records'
+            cand --profile 'Input profile: a built-in name or a profile file; default: detected from the records'
             cand --checkpoint 'Signed checkpoint (tree head) to hold the records against; repeatable'
             cand --checkpoint-key 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable'
+            cand --hmac-key-file 'File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink)'
             cand --format 'Report format'
             cand -o 'Write the report to FILE instead of stdout'
             cand --output 'Write the report to FILE instead of stdout'
@@ -118,6 +121,10 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'audit-verify;profiles'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'audit-verify;completions'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -127,6 +134,7 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
             cand cert 'Check a verification certificate and print what it certifies'
             cand keygen 'Write an auditor''s signing key pair (PKCS#8 private key, SPKI public key)'
             cand merge 'Merge the certificates of consecutive shards of one export into one certificate'
+            cand profiles 'List the built-in profiles, or print one as a profile file'
             cand completions 'Print shell completions to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -140,6 +148,8 @@ set edit:completion:arg-completer[audit-verify] = {|@words|
         &'audit-verify;help;keygen'= {
         }
         &'audit-verify;help;merge'= {
+        }
+        &'audit-verify;help;profiles'= {
         }
         &'audit-verify;help;completions'= {
         }

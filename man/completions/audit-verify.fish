@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_audit_verify_global_optspecs
-    string join \n keys= input-format= profile= checkpoint= checkpoint-key= require-signatures require-complete format= o/output= certificate= sign-key= anchor= anchor-key= since= until= now= j/jobs= crypto= max-findings= q/quiet no-progress color= h/help V/version
+    string join \n keys= input-format= profile= checkpoint= checkpoint-key= hmac-key-file= require-signatures require-complete format= o/output= certificate= sign-key= anchor= anchor-key= since= until= now= j/jobs= crypto= max-findings= q/quiet no-progress color= h/help V/version
 end
 
 function __fish_audit_verify_needs_command
@@ -29,11 +29,14 @@ complete -c audit-verify -n "__fish_audit_verify_needs_command" -l input-format 
 json\t'A JSON array or bundle object'
 syslog\t'Syslog (RFC 5424, RFC 6587, RFC 3164)'
 csv\t'CSV with a header row'"
-complete -c audit-verify -n "__fish_audit_verify_needs_command" -l profile -d 'Input profile (dialect); default: detected from the records' -r
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -l profile -d 'Input profile: a built-in name or a profile file; default: detected from the records' -r
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l checkpoint -d 'Signed checkpoint (tree head) to hold the records against; repeatable' -r -F
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l checkpoint-key -d 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable' -r
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -l hmac-key-file -d 'File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink)' -r -F
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l format -d 'Report format' -r -f -a "human\t'Verdict, a table per chain and each finding quoting its line'
-json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
+json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'
+junit\t'JUnit XML: one test case per chain (for CI test reports)'
+github\t'GitHub Actions annotations (::error file=…,line=…::)'"
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -s o -l output -d 'Write the report to FILE instead of stdout' -r -F
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l certificate -d 'Write a signed verification certificate (DSSE + in-toto) to OUT; needs --sign-key' -r -F
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l sign-key -d 'The auditor\'s private key for --certificate (PKCS#8 PEM, P-256 or ML-DSA-65)' -r -F
@@ -59,6 +62,7 @@ complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "verify" -d '
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "cert" -d 'Check a verification certificate and print what it certifies'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "keygen" -d 'Write an auditor\'s signing key pair (PKCS#8 private key, SPKI public key)'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "merge" -d 'Merge the certificates of consecutive shards of one export into one certificate'
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "profiles" -d 'List the built-in profiles, or print one as a profile file'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "completions" -d 'Print shell completions to stdout'
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l keys -d 'Public keys: PEM SPKI, JWK, JWKS or an aat-verify keystore, or a directory of them' -r -F
@@ -66,11 +70,14 @@ complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l inp
 json\t'A JSON array or bundle object'
 syslog\t'Syslog (RFC 5424, RFC 6587, RFC 3164)'
 csv\t'CSV with a header row'"
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l profile -d 'Input profile (dialect); default: detected from the records' -r
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l profile -d 'Input profile: a built-in name or a profile file; default: detected from the records' -r
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l checkpoint -d 'Signed checkpoint (tree head) to hold the records against; repeatable' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l checkpoint-key -d 'C2SP verifier key for checkpoint notes, or a file with one per line; repeatable' -r
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l hmac-key-file -d 'File holding the HMAC secret of HMAC-chained formats (AGT FileAuditSink)' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l format -d 'Report format' -r -f -a "human\t'Verdict, a table per chain and each finding quoting its line'
-json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
+json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'
+junit\t'JUnit XML: one test case per chain (for CI test reports)'
+github\t'GitHub Actions annotations (::error file=…,line=…::)'"
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -s o -l output -d 'Write the report to FILE instead of stdout' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l certificate -d 'Write a signed verification certificate (DSSE + in-toto) to OUT; needs --sign-key' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l sign-key -d 'The auditor\'s private key for --certificate (PKCS#8 PEM, P-256 or ML-DSA-65)' -r -F
@@ -96,8 +103,8 @@ complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and not 
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and not __fish_seen_subcommand_from verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from verify" -l key -d 'The auditor\'s public key(s): PEM SPKI, JWK or JWKS' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from verify" -l inputs -d 'Re-check these files against the certificate\'s subjects (SHA-256)' -r -F
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from verify" -l format -d 'Output format' -r -f -a "human\t'Verdict, a table per chain and each finding quoting its line'
-json\t'One JSON object, schema audit-verify/report/v1 (see docs/report.md)'"
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from verify" -l format -d 'Output format' -r -f -a "human\t'What the certificate certifies, as text and a table'
+json\t'The check\'s result and the statement as JSON'"
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Authenticate a certificate, print what it certifies, and optionally re-check its inputs'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand cert; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -110,11 +117,13 @@ complete -c audit-verify -n "__fish_audit_verify_using_subcommand merge" -l cert
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand merge" -l sign-key -d 'The auditor\'s private key (PKCS#8 PEM)' -r -F
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand merge" -l now -d 'The instant recorded as verified_at (RFC 3339); default: the clock' -r
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand merge" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand profiles" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge completions help" -f -a "verify" -d 'Verify one or more exports (the default command)'
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge completions help" -f -a "cert" -d 'Check a verification certificate and print what it certifies'
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge completions help" -f -a "keygen" -d 'Write an auditor\'s signing key pair (PKCS#8 private key, SPKI public key)'
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge completions help" -f -a "merge" -d 'Merge the certificates of consecutive shards of one export into one certificate'
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge completions help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge profiles completions help" -f -a "verify" -d 'Verify one or more exports (the default command)'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge profiles completions help" -f -a "cert" -d 'Check a verification certificate and print what it certifies'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge profiles completions help" -f -a "keygen" -d 'Write an auditor\'s signing key pair (PKCS#8 private key, SPKI public key)'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge profiles completions help" -f -a "merge" -d 'Merge the certificates of consecutive shards of one export into one certificate'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge profiles completions help" -f -a "profiles" -d 'List the built-in profiles, or print one as a profile file'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge profiles completions help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and not __fish_seen_subcommand_from verify cert keygen merge profiles completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand help; and __fish_seen_subcommand_from cert" -f -a "verify" -d 'Authenticate a certificate, print what it certifies, and optionally re-check its inputs'

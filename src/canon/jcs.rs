@@ -277,7 +277,7 @@ impl<'a> Writer<'a> {
 /// both names are at the same character boundary or inside characters with
 /// the same lead byte, so looking at that byte decides: a lead byte 0xF0..
 /// (supplementary) sorts before 0xEE/0xEF (U+E000..U+FFFF).
-fn cmp_utf16(a: &str, b: &str) -> Ordering {
+pub(crate) fn cmp_utf16(a: &str, b: &str) -> Ordering {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     match a.iter().zip(b).find(|(x, y)| x != y) {
         None => a.len().cmp(&b.len()),
@@ -363,6 +363,16 @@ fn write_number(n: &Number, out: &mut Vec<u8>) -> Result<(), CanonError> {
             out.extend_from_slice(text.as_bytes());
         }
         return Ok(());
+    }
+    // `NaN`, `Infinity`, `-Infinity` (accepted only by the Python-compatible parser) have no
+    // JCS form; never let them reach the digit-based fast path.
+    if !text
+        .trim_start_matches('-')
+        .starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(CanonError::NumberNotFinite {
+            text: text.to_owned(),
+        });
     }
     if write_short_decimal(text, out) {
         return Ok(());
@@ -488,6 +498,17 @@ pub fn write_es6_number(f: f64, out: &mut Vec<u8>) -> Result<(), CanonError> {
         write_u64(a as u64, out);
         return Ok(());
     }
+    let (digits, k, e) = shortest_digits(a);
+    // ECMAScript's n: the value is 0.d1d2..dk * 10^n.
+    write_layout(negative, &digits[..k], e + 1, out);
+    Ok(())
+}
+
+/// The shortest round-trip decimal digits of a positive finite double, with ties between two
+/// equally close candidates broken towards the even one (as ECMAScript and CPython's `repr`
+/// both do): the digits (no leading or trailing zeros), their count, and the scientific exponent
+/// `e` (value = d1.d2…dk × 10^e).
+pub(crate) fn shortest_digits(a: f64) -> ([u8; 32], usize, i32) {
     // Rust's `{:e}` prints the shortest digit string that round-trips (the
     // closest one when there are several), which is what ECMAScript asks
     // for except in how an exact tie is broken (see below).
@@ -525,9 +546,7 @@ pub fn write_es6_number(f: f64, out: &mut Vec<u8>) -> Result<(), CanonError> {
         k = even_k;
         e = even_e;
     }
-    // ECMAScript's n: the value is 0.d1d2..dk * 10^n.
-    write_layout(negative, &digits[..k], e + 1, out);
-    Ok(())
+    (digits, k, e)
 }
 
 /// Lay out significant digits `digits` (no leading or trailing zeros) of

@@ -331,6 +331,18 @@ impl Value {
 
 /// Parse exactly one JSON value, with optional surrounding whitespace.
 pub fn parse(input: &[u8], limits: &Limits) -> Result<Value, ParseError> {
+    parse_inner(input, limits, false)
+}
+
+/// Like [`parse`], but also accepts the tokens `NaN`, `Infinity` and `-Infinity` that Python's
+/// `json.dumps` writes by default (`allow_nan=True`) and `json.loads` reads. They become
+/// [`Number`]s whose text is the token (not integer tokens); only the Python dialects of
+/// [`super::pyjson`] can print them, every other canonical form refuses them.
+pub fn parse_python(input: &[u8], limits: &Limits) -> Result<Value, ParseError> {
+    parse_inner(input, limits, true)
+}
+
+fn parse_inner(input: &[u8], limits: &Limits, nonfinite: bool) -> Result<Value, ParseError> {
     let src = std::str::from_utf8(input).map_err(|e| ParseError {
         kind: ParseErrorKind::InvalidUtf8,
         offset: e.valid_up_to(),
@@ -339,6 +351,7 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Value, ParseError> {
         src,
         bytes: input,
         pos: 0,
+        nonfinite,
     };
     parser.skip_ws();
     if parser.pos == input.len() {
@@ -426,6 +439,8 @@ struct Parser<'a> {
     src: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// Accept Python's `NaN`, `Infinity`, `-Infinity`.
+    nonfinite: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -470,6 +485,10 @@ impl<'a> Parser<'a> {
             };
             let mut value = match byte {
                 b'"' => Value::String(self.parse_string()?),
+                b'N' | b'I' if self.nonfinite => Value::Number(self.parse_nonfinite()?),
+                b'-' if self.nonfinite && self.bytes.get(start + 1) == Some(&b'I') => {
+                    Value::Number(self.parse_nonfinite()?)
+                }
                 b'-' | b'0'..=b'9' => Value::Number(self.parse_number()?),
                 b'[' | b'{' => {
                     if stack.len() >= max_depth {
@@ -634,6 +653,23 @@ impl<'a> Parser<'a> {
             Some(_) => Err(self.error(ParseErrorKind::InvalidNumber, at)),
             None => Err(self.error(ParseErrorKind::UnexpectedEnd, at)),
         }
+    }
+
+    /// `NaN`, `Infinity` or `-Infinity` at `self.pos`.
+    fn parse_nonfinite(&mut self) -> Result<Number, ParseError> {
+        let start = self.pos;
+        let rest = self.bytes.get(start..).unwrap_or_default();
+        let token: &'static str = if rest.starts_with(b"NaN") {
+            "NaN"
+        } else if rest.starts_with(b"Infinity") {
+            "Infinity"
+        } else if rest.starts_with(b"-Infinity") {
+            "-Infinity"
+        } else {
+            return Err(self.unexpected(start));
+        };
+        self.pos += token.len();
+        Ok(Number::from_token(token, false))
     }
 
     fn parse_number(&mut self) -> Result<Number, ParseError> {

@@ -1,5 +1,10 @@
 //! JSON containers: a top-level array of records (streamed element by element), or a bundle
-//! object whose `records` member is that array (read whole, up to [`MAX_BUNDLE_BYTES`]).
+//! object (read whole, up to [`MAX_BUNDLE_BYTES`]) whose records are the array in its first member
+//! among [`RECORD_MEMBERS`] (`records`; asqav Audit Pack and ComplianceBundle `receipts`; AGT
+//! `export()` `entries`), or the single object in its `entry` member (AGT `get_proof()`); any other
+//! object is itself one record (a single receipt file). A bundle's
+//! whole bytes are handed on, so that profiles can check what the bundle itself states (digests,
+//! signatures, Merkle roots, counts).
 //!
 //! The array is split without building values: the splitter tracks strings, escapes and nesting
 //! depth to find where each element ends, so each element's exact bytes go to the strict parser
@@ -8,18 +13,22 @@
 
 use std::io::{self, BufRead, Read};
 
-use super::{IngestError, MAX_BUNDLE_BYTES, MAX_LINE_BYTES, Unit, Units};
-use crate::canon::json::{Limits, Value, parse};
+use super::{ByteCursor, IngestError, MAX_BUNDLE_BYTES, MAX_LINE_BYTES, Unit, Units};
+use crate::canon::json::{Limits, Value, parse_python};
 use crate::finding::Code;
 
-/// Opens a JSON container: a streamed array, or a bundle object read whole.
+/// Members of a bundle object that hold its records, in the order they are looked for.
+pub const RECORD_MEMBERS: [&str; 3] = ["records", "receipts", "entries"];
+
+/// Opens a JSON container: a streamed array, or a bundle object read whole (returned too).
 ///
 /// # Errors
 /// [`IngestError`] when the input cannot be read or a bundle is too large.
+#[allow(clippy::type_complexity)]
 pub fn open(
     mut stream: Box<dyn BufRead + Send>,
     name: &str,
-) -> Result<Box<dyn Units>, IngestError> {
+) -> Result<(Box<dyn Units>, Option<Vec<u8>>), IngestError> {
     let io_err = |e| IngestError::Io {
         name: name.to_string(),
         source: e,
@@ -35,7 +44,7 @@ pub fn open(
         }
     };
     if first != Some(b'{') {
-        return Ok(Box::new(ArraySplitter::new(stream, 1, 0)));
+        return Ok((Box::new(ArraySplitter::new(stream, 1, 0)), None));
     }
     let mut whole = Vec::new();
     stream
@@ -55,46 +64,72 @@ pub fn open(
             text: text[..text.len().min(4096)].to_vec(),
         })))
     };
-    let value = match parse(&whole, &Limits::default()) {
+    let value = match parse_python(&whole, &Limits::default()) {
         Ok(v) => v,
         Err(e) => {
             let line = line_at(&whole, e.offset);
-            return Ok(problem(
-                line,
-                format!("the JSON bundle is not valid JSON: {e}"),
-                &whole,
+            return Ok((
+                problem(
+                    line,
+                    format!("the JSON bundle is not valid JSON: {e}"),
+                    &whole,
+                ),
+                None,
             ));
         }
     };
-    let Some(member) = value
-        .as_object()
-        .and_then(|m| m.iter().find(|m| m.key == "records"))
-    else {
-        return Ok(problem(
-            1,
-            "the JSON bundle object has no \"records\" member".into(),
-            &whole,
-        ));
+    let members = value.as_object().unwrap_or_default();
+    let found = RECORD_MEMBERS
+        .iter()
+        .find_map(|name| members.iter().find(|m| m.key == *name));
+    let Some(member) = found else {
+        if let Some(entry) = members
+            .iter()
+            .find(|m| m.key == "entry" && m.value.as_object().is_some())
+        {
+            let unit = Unit::Record {
+                line: line_at(&whole, entry.value_span.start),
+                bytes: whole[entry.value_span.clone()].to_vec(),
+                context: None,
+            };
+            drop(value);
+            return Ok((Box::new(OneShot(Some(unit))), Some(whole)));
+        }
+        // Any other object is one record (e.g. a single receipt file).
+        drop(value);
+        let unit = Unit::Record {
+            line: 1,
+            bytes: whole,
+            context: None,
+        };
+        return Ok((Box::new(OneShot(Some(unit))), None));
     };
     if !matches!(member.value, Value::Array(_)) {
-        return Ok(problem(
-            line_at(&whole, member.span.start),
-            format!(
-                "the bundle's \"records\" member is a {}, not an array",
-                member.value.type_name()
+        return Ok((
+            problem(
+                line_at(&whole, member.span.start),
+                format!(
+                    "the bundle's \"{}\" member is a {}, not an array",
+                    member.key,
+                    member.value.type_name()
+                ),
+                &whole,
             ),
-            &whole,
+            None,
         ));
     }
     let start = member.value_span.start;
     let line = line_at(&whole, start);
     let slice = whole[member.value_span.clone()].to_vec();
     drop(value);
-    Ok(Box::new(ArraySplitter::new(
-        Box::new(io::Cursor::new(slice)),
-        line,
-        start as u64,
-    )))
+    Ok((
+        Box::new(ArraySplitter::new(
+            Box::new(io::Cursor::new(slice)),
+            line,
+            start as u64,
+        )),
+        Some(whole),
+    ))
 }
 
 fn line_at(bytes: &[u8], offset: usize) -> u64 {
@@ -135,9 +170,7 @@ enum State {
 
 /// Streams the elements of a JSON array.
 pub struct ArraySplitter {
-    inner: Box<dyn BufRead + Send>,
-    line: u64,
-    bytes: u64,
+    cur: ByteCursor<Box<dyn BufRead + Send>>,
     state: State,
 }
 
@@ -145,27 +178,17 @@ impl ArraySplitter {
     /// A splitter over a stream that starts at `line` (and `offset` bytes into its file).
     pub fn new(inner: Box<dyn BufRead + Send>, line: u64, offset: u64) -> Self {
         ArraySplitter {
-            inner,
-            line,
-            bytes: offset,
+            cur: ByteCursor::new(inner, line, offset),
             state: State::Start,
         }
     }
 
     fn peek(&mut self) -> io::Result<Option<u8>> {
-        Ok(self.inner.fill_buf()?.first().copied())
+        self.cur.peek()
     }
 
     fn bump(&mut self) -> io::Result<Option<u8>> {
-        let b = self.peek()?;
-        if let Some(b) = b {
-            self.inner.consume(1);
-            self.bytes += 1;
-            if b == b'\n' {
-                self.line += 1;
-            }
-        }
-        Ok(b)
+        self.cur.bump()
     }
 
     fn skip_ws(&mut self) -> io::Result<Option<u8>> {
@@ -182,7 +205,7 @@ impl ArraySplitter {
     fn broken(&mut self, message: String) -> Unit {
         self.state = State::Done;
         Unit::Problem {
-            line: self.line,
+            line: self.cur.line,
             code: Code::ContainerMalformed,
             message,
             text: Vec::new(),
@@ -191,7 +214,7 @@ impl ArraySplitter {
 
     /// Reads one element's bytes (bounded), ending before the `,` or `]` that follows it.
     fn element(&mut self) -> io::Result<Unit> {
-        let line = self.line;
+        let line = self.cur.line;
         let mut out = Vec::new();
         let mut len: u64 = 0;
         let mut depth: u32 = 0;
@@ -343,7 +366,7 @@ impl Iterator for ArraySplitter {
 
 impl Units for ArraySplitter {
     fn bytes_read(&self) -> u64 {
-        self.bytes
+        self.cur.bytes
     }
 }
 
@@ -354,6 +377,7 @@ mod tests {
     fn units(input: &str) -> Vec<Unit> {
         open(Box::new(io::Cursor::new(input.as_bytes().to_vec())), "t")
             .unwrap()
+            .0
             .collect::<io::Result<Vec<_>>>()
             .unwrap()
     }
@@ -388,6 +412,19 @@ mod tests {
     }
 
     #[test]
+    fn reads_receipts_entries_and_a_single_entry() {
+        let got = units("{\"receipt_count\": 1,\n \"receipts\": [\n  {\"a\":1}\n ]}");
+        assert_eq!(got, vec![rec(3, "{\"a\":1}")]);
+        let got = units("{\"entries\": [{\"a\":1}], \"entry_count\": 1}");
+        assert_eq!(got, vec![rec(1, "{\"a\":1}")]);
+        let got = units("{\n \"entry\": {\"a\": 1},\n \"merkle_proof\": []\n}");
+        assert_eq!(got, vec![rec(2, "{\"a\": 1}")]);
+        let (_, bundle) =
+            open(Box::new(io::Cursor::new(b"{\"entries\":[]}".to_vec())), "t").unwrap();
+        assert_eq!(bundle.as_deref(), Some(&b"{\"entries\":[]}"[..]));
+    }
+
+    #[test]
     fn broken_arrays_are_problems_at_their_line() {
         for (input, line) in [
             ("[{\"a\":1}", 1),
@@ -404,7 +441,8 @@ mod tests {
                 other => panic!("{input}: {other:?}"),
             }
         }
-        assert!(matches!(units("{\"other\": []}")[0], Unit::Problem { .. }));
+        // An object without a records array is one record.
+        assert_eq!(units("{\"other\": []}"), vec![rec(1, "{\"other\": []}")]);
         assert!(matches!(units("{\"records\": 5}")[0], Unit::Problem { .. }));
         assert!(matches!(units("{\"records\": [}")[0], Unit::Problem { .. }));
     }

@@ -204,6 +204,8 @@ pub struct Opened {
     pub gzip: bool,
     /// What this container cannot carry, if anything (CSV).
     pub lossy: Option<&'static str>,
+    /// The whole bundle object holding the records (JSON bundles), for bundle-level checks.
+    pub bundle: Option<Vec<u8>>,
     /// The units.
     pub units: Box<dyn Units>,
 }
@@ -326,6 +328,51 @@ pub fn expand(inputs: &[Source]) -> Result<Vec<Source>, IngestError> {
     Ok(out)
 }
 
+/// A byte-at-a-time cursor over a buffered stream that counts lines and bytes, for the containers
+/// that must find their own boundaries (JSON arrays, RFC 6587 frames).
+pub struct ByteCursor<R> {
+    inner: R,
+    /// 1-based line of the next byte.
+    pub line: u64,
+    /// Bytes consumed (plus the starting offset).
+    pub bytes: u64,
+}
+
+impl<R: BufRead> ByteCursor<R> {
+    /// A cursor whose first byte is on `line`, `offset` bytes into its file.
+    pub fn new(inner: R, line: u64, offset: u64) -> Self {
+        ByteCursor {
+            inner,
+            line,
+            bytes: offset,
+        }
+    }
+
+    /// The next byte, not consumed.
+    ///
+    /// # Errors
+    /// The stream's read error.
+    pub fn peek(&mut self) -> io::Result<Option<u8>> {
+        Ok(self.inner.fill_buf()?.first().copied())
+    }
+
+    /// Consumes and returns the next byte.
+    ///
+    /// # Errors
+    /// The stream's read error.
+    pub fn bump(&mut self) -> io::Result<Option<u8>> {
+        let b = self.peek()?;
+        if let Some(b) = b {
+            self.inner.consume(1);
+            self.bytes += 1;
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+        Ok(b)
+    }
+}
+
 /// Opens a source: decompresses gzip, detects (or takes) the container, and returns its units.
 ///
 /// # Errors
@@ -385,10 +432,15 @@ pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, Inge
         256 * 1024,
         Cursor::new(prefix).chain(reader),
     ));
+    let mut bundle = None;
     let (units, lossy): (Box<dyn Units>, _) = match format {
         InputFormat::Jsonl => (Box::new(jsonl::JsonlUnits::new(stream)), None),
         InputFormat::Syslog => (Box::new(syslog::SyslogUnits::new(stream)), None),
-        InputFormat::Json => (json::open(stream, &source.name)?, None),
+        InputFormat::Json => {
+            let (units, whole) = json::open(stream, &source.name)?;
+            bundle = whole;
+            (units, None)
+        }
         InputFormat::Csv => (
             Box::new(csv::CsvUnits::new(stream)),
             Some(
@@ -401,6 +453,7 @@ pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, Inge
         format,
         gzip,
         lossy,
+        bundle,
         units,
     })
 }
@@ -420,7 +473,9 @@ pub fn sniff(prefix: &[u8]) -> InputFormat {
         Some(b'{') => {
             match crate::canon::json::parse(first_line, &crate::canon::json::Limits::default()) {
                 Ok(v)
-                    if v.get("records").is_some_and(|r| r.as_array().is_some())
+                    if json::RECORD_MEMBERS
+                        .iter()
+                        .any(|m| v.get(m).is_some_and(|r| r.as_array().is_some()))
                         && v.get("session_id").is_none() =>
                 {
                     InputFormat::Json

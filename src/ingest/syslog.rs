@@ -9,7 +9,7 @@
 use std::io::{self, BufRead};
 
 use super::jsonl::{Line, LineReader};
-use super::{MAX_LINE_BYTES, Unit, Units};
+use super::{ByteCursor, MAX_LINE_BYTES, Unit, Units};
 use crate::finding::Code;
 
 /// Whether the input starts with an RFC 6587 octet count (`123 <`).
@@ -200,9 +200,7 @@ impl<R: BufRead> SyslogUnits<R> {
         let octets = inner.fill_buf().map(looks_octet_counted).unwrap_or(false);
         let framing = if octets {
             Framing::Octets(OctetReader {
-                inner,
-                line: 1,
-                bytes: 0,
+                cur: ByteCursor::new(inner, 1, 0),
             })
         } else {
             Framing::Lines(LineReader::new(inner, MAX_LINE_BYTES))
@@ -282,7 +280,7 @@ impl<R: BufRead + Send> Units for SyslogUnits<R> {
     fn bytes_read(&self) -> u64 {
         match &self.framing {
             Some(Framing::Lines(l)) => l.bytes_read(),
-            Some(Framing::Octets(o)) => o.bytes,
+            Some(Framing::Octets(o)) => o.cur.bytes,
             None => 0,
         }
     }
@@ -296,33 +294,23 @@ enum Frame {
 /// RFC 6587 octet counting: `LEN SP MSG`, frames back to back (a line feed between them is
 /// tolerated).
 struct OctetReader<R> {
-    inner: R,
-    line: u64,
-    bytes: u64,
+    cur: ByteCursor<R>,
 }
 
 impl<R: BufRead> OctetReader<R> {
     fn peek(&mut self) -> io::Result<Option<u8>> {
-        Ok(self.inner.fill_buf()?.first().copied())
+        self.cur.peek()
     }
 
     fn bump(&mut self) -> io::Result<Option<u8>> {
-        let b = self.peek()?;
-        if let Some(b) = b {
-            self.inner.consume(1);
-            self.bytes += 1;
-            if b == b'\n' {
-                self.line += 1;
-            }
-        }
-        Ok(b)
+        self.cur.bump()
     }
 
     fn frame(&mut self) -> io::Result<Option<Frame>> {
         while matches!(self.peek()?, Some(b'\n' | b'\r' | b' ')) {
             self.bump()?;
         }
-        let line = self.line;
+        let line = self.cur.line;
         let mut count: u64 = 0;
         let mut digits = 0;
         while let Some(b @ b'0'..=b'9') = self.peek()? {

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
 use super::spki::shown;
-use super::{Key, KeyError, Parsed};
+use super::{Key, KeyBinding, KeyError, Parsed};
 use crate::crypto::{KeyAlg, PublicKey};
 
 /// Members that only a private key has (JWK `d`, AKP `priv`, and the
@@ -244,12 +244,22 @@ fn parse_entry(
         (Some(j), None) => j,
         (None, None) => return Err(at.missing("kty")),
     };
+    let owned = |m: &str| -> Result<Option<String>, KeyError> {
+        Ok(at.opt_str(obj, m)?.map(str::to_string))
+    };
+    let binding = KeyBinding {
+        issuer_id: owned("issuer_id")?,
+        org_id: owned("org_id")?,
+        agent_id: owned("agent_id")?,
+        revocation_reason: owned("revocation_reason")?,
+    };
     Ok(Some(Key {
         public,
         declared_kid: kid.map(str::to_string),
         source: src,
         status,
         revoked_at,
+        binding,
     }))
 }
 
@@ -401,6 +411,7 @@ fn parse_keystore_entry(
         source: source(at.path, Some(kid), ""),
         status: None,
         revoked_at: None,
+        binding: KeyBinding::default(),
     })
 }
 

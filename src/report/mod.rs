@@ -5,8 +5,10 @@
 //! always; authenticity when records are signed, keys were supplied or signatures are required;
 //! completeness under `--require-complete`) was not established, else `verified`.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
 
 use std::collections::BTreeMap;
 

@@ -259,3 +259,113 @@ pub fn b64(s: &str) -> Vec<u8> {
 pub fn unb64(b: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
+
+/// A fixture of `testdata/aat` with its `.expect` sidecar.
+pub struct Fixture {
+    pub path: PathBuf,
+    pub keys: Vec<String>,
+    pub verdict: String,
+    /// `(code, line)` of error and warning findings.
+    pub findings: Vec<(String, u64)>,
+}
+
+impl Fixture {
+    /// The key file names as `&str`.
+    pub fn keys(&self) -> Vec<&str> {
+        self.keys.iter().map(String::as_str).collect()
+    }
+}
+
+/// Every `testdata/aat/*.jsonl` with its sidecar, in name order.
+pub fn aat_fixtures() -> Vec<Fixture> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(testdata("aat"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+    {
+        let text = std::fs::read_to_string(path.with_extension("expect"))
+            .unwrap_or_else(|_| panic!("{} has no .expect sidecar", path.display()));
+        let fields: std::collections::BTreeMap<&str, &str> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .collect();
+        out.push(Fixture {
+            keys: fields["keys"]
+                .split_whitespace()
+                .map(String::from)
+                .collect(),
+            verdict: fields["verdict"].to_string(),
+            findings: fields["findings"]
+                .split_whitespace()
+                .map(|f| {
+                    let (c, l) = f.split_once('@').unwrap();
+                    (c.to_string(), l.parse().unwrap())
+                })
+                .collect(),
+            path,
+        });
+    }
+    assert!(out.len() >= 14, "only {} fixtures", out.len());
+    out
+}
+
+/// Every fixture of every producer folder (`aat`, `asqav`, `agt`, `agent-receipts`) with the
+/// command-line arguments its sidecar asks for (keys, HMAC secret, profile).
+pub fn all_fixtures() -> Vec<(PathBuf, Vec<String>)> {
+    let mut out = Vec::new();
+    for dir in ["aat", "asqav", "agt", "agent-receipts"] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(testdata(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        for path in paths.into_iter().filter(|p| {
+            p.extension().is_some_and(|e| e == "jsonl" || e == "json")
+                && p.file_name().is_some_and(|n| {
+                    n.to_string_lossy().starts_with("ok--")
+                        || n.to_string_lossy().starts_with("fail--")
+                })
+        }) {
+            let text = std::fs::read_to_string(path.with_extension("expect")).unwrap();
+            let mut args = Vec::new();
+            for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+                let Some((k, v)) = line.split_once('=') else {
+                    continue;
+                };
+                let v = v.trim();
+                match k.trim() {
+                    "keys" => {
+                        for key in v.split_whitespace() {
+                            args.push("--keys".to_string());
+                            args.push(testdata(&format!("keys/{key}")).display().to_string());
+                        }
+                    }
+                    "hmac" => {
+                        args.push("--hmac-key-file".into());
+                        args.push(testdata(&format!("keys/{v}")).display().to_string());
+                    }
+                    "profile" => {
+                        args.push("--profile".into());
+                        let local = testdata(v);
+                        args.push(if local.is_file() {
+                            local.display().to_string()
+                        } else {
+                            v.to_string()
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            out.push((path, args));
+        }
+    }
+    assert!(out.len() >= 23, "only {} fixtures", out.len());
+    out
+}

@@ -1,0 +1,524 @@
+//! Canonicalization dialects other than plain RFC 8785, byte-exact as the producers write them
+//! (`shared/formats/README.md` §2, checked against CPython 3.11 `json` and asqav 0.10.14
+//! `asqav/_jcs.py`):
+//!
+//! * [`Dialect::AsqavJcs`]: members in UTF-16 code-unit order (as RFC 8785), compact, raw UTF-8,
+//!   but non-integer numbers as Python `repr`; integers beyond ±(2^53 − 1) and `NaN`/`Infinity`
+//!   refused (asqav's `UnsafeIntegerError`, `allow_nan=False`).
+//! * [`Dialect::AsqavLegacy`]: the same with members in code-point order (the cloud's
+//!   `json.dumps(sort_keys=True, …)` before the UTF-16 cutover).
+//! * [`Dialect::PyCompactUtf8`]: `json.dumps(sort_keys=True, separators=(",",":"),
+//!   ensure_ascii=False)` (AGT MCP receipts).
+//! * [`Dialect::PyCompactAscii`]: the same with `ensure_ascii=True` (AGT `args_hash`).
+//! * [`Dialect::PyDefault`]: `json.dumps(sort_keys=True)`: `", "` and `": "` separators, ASCII
+//!   escapes (AGT AuditLog `entry_hash`, FileAuditSink `content_hash`).
+//!
+//! Python numbers: an integer token is an exact integer of any size (`-0` is `0`); a token with
+//! `.`, `e` or `E` is the nearest double (overflow gives infinity), printed with `repr` (§2.2):
+//! shortest round-trip digits, positional notation for decimal exponents −4 ≤ e < 16 with `.0`
+//! appended to integral values, else `d.ddde±XX`. `NaN`, `Infinity` and `-Infinity` (the tokens
+//! [`super::json::parse_python`] accepts) print as such in the `py-*` dialects.
+//!
+//! Depth is bounded by the parser's nesting limit, so the writer may recurse.
+
+use std::cmp::Ordering;
+
+use serde::Deserialize;
+
+use super::jcs::{self, CanonError, cmp_utf16, shortest_digits};
+use super::json::{Member, Number, Value};
+
+/// A named canonicalization dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dialect {
+    /// RFC 8785 JCS.
+    Jcs,
+    /// asqav's JCS dialect: UTF-16 order, Python `repr` numbers, safe integers only.
+    AsqavJcs,
+    /// asqav before the UTF-16 cutover: code-point order, otherwise as [`Dialect::AsqavJcs`].
+    AsqavLegacy,
+    /// `json.dumps(sort_keys=True, separators=(",",":"), ensure_ascii=False)`.
+    PyCompactUtf8,
+    /// `json.dumps(sort_keys=True, separators=(",",":"), ensure_ascii=True)`.
+    PyCompactAscii,
+    /// `json.dumps(sort_keys=True)`.
+    PyDefault,
+}
+
+impl Dialect {
+    /// Every dialect, in documentation order.
+    pub const ALL: [Dialect; 6] = [
+        Dialect::Jcs,
+        Dialect::AsqavJcs,
+        Dialect::AsqavLegacy,
+        Dialect::PyCompactUtf8,
+        Dialect::PyCompactAscii,
+        Dialect::PyDefault,
+    ];
+
+    /// The name used in profile files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Jcs => "jcs",
+            Dialect::AsqavJcs => "asqav-jcs",
+            Dialect::AsqavLegacy => "asqav-legacy",
+            Dialect::PyCompactUtf8 => "py-compact-utf8",
+            Dialect::PyCompactAscii => "py-compact-ascii",
+            Dialect::PyDefault => "py-default",
+        }
+    }
+
+    /// Whether records in this dialect may hold `NaN`/`Infinity` tokens.
+    pub fn allows_nonfinite(self) -> bool {
+        matches!(
+            self,
+            Dialect::PyCompactUtf8 | Dialect::PyCompactAscii | Dialect::PyDefault
+        )
+    }
+
+    fn ascii(self) -> bool {
+        matches!(self, Dialect::PyCompactAscii | Dialect::PyDefault)
+    }
+
+    fn utf16_order(self) -> bool {
+        matches!(self, Dialect::Jcs | Dialect::AsqavJcs)
+    }
+
+    fn safe_integers_only(self) -> bool {
+        matches!(self, Dialect::AsqavJcs | Dialect::AsqavLegacy)
+    }
+
+    fn separators(self) -> (&'static [u8], &'static [u8]) {
+        if self == Dialect::PyDefault {
+            (b", ", b": ")
+        } else {
+            (b",", b":")
+        }
+    }
+}
+
+/// Appends the canonical form of `value` in `dialect` to `out`. On error `out` is unchanged.
+///
+/// # Errors
+/// [`CanonError`] for values the dialect cannot print (RFC 8785 and asqav: integers beyond 2^53,
+/// non-finite numbers).
+pub fn write(dialect: Dialect, value: &Value, out: &mut Vec<u8>) -> Result<(), CanonError> {
+    if dialect == Dialect::Jcs {
+        return jcs::write_jcs(value, out);
+    }
+    let mark = out.len();
+    let result = write_value(dialect, value, out);
+    if result.is_err() {
+        out.truncate(mark);
+    }
+    result
+}
+
+/// The canonical bytes of `value` in `dialect`.
+///
+/// # Errors
+/// As [`write()`].
+pub fn to_vec(dialect: Dialect, value: &Value) -> Result<Vec<u8>, CanonError> {
+    let mut out = Vec::new();
+    write(dialect, value, &mut out)?;
+    Ok(out)
+}
+
+fn write_value(dialect: Dialect, value: &Value, out: &mut Vec<u8>) -> Result<(), CanonError> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_number(dialect, n, out)?,
+        Value::String(s) => write_string(s, dialect.ascii(), out),
+        Value::Array(items) => {
+            let (item_sep, _) = dialect.separators();
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(item_sep);
+                }
+                write_value(dialect, item, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(members) => {
+            let (item_sep, key_sep) = dialect.separators();
+            let mut sorted: Vec<&Member> = members.iter().collect();
+            if dialect.utf16_order() {
+                sorted.sort_by(|a, b| cmp_utf16(&a.key, &b.key));
+            } else {
+                // UTF-8 byte order is code-point order (Python's `str` comparison).
+                sorted.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+            }
+            out.push(b'{');
+            for (i, m) in sorted.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(item_sep);
+                }
+                write_string(&m.key, dialect.ascii(), out);
+                out.extend_from_slice(key_sep);
+                write_value(dialect, &m.value, out)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+/// 2^53 − 1, the largest integer magnitude asqav accepts.
+const MAX_SAFE: &str = "9007199254740991";
+
+fn write_number(dialect: Dialect, n: &Number, out: &mut Vec<u8>) -> Result<(), CanonError> {
+    let text = n.text();
+    if n.is_integer_token() {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        if dialect.safe_integers_only()
+            && (digits.len() > MAX_SAFE.len()
+                || (digits.len() == MAX_SAFE.len() && digits > MAX_SAFE))
+        {
+            return Err(CanonError::IntegerOutOfRange {
+                text: text.to_owned(),
+            });
+        }
+        // Python's int: `-0` is 0; the grammar rules out leading zeros.
+        if digits == "0" {
+            out.push(b'0');
+        } else {
+            out.extend_from_slice(text.as_bytes());
+        }
+        return Ok(());
+    }
+    let f = n.as_f64();
+    if !f.is_finite() {
+        if !dialect.allows_nonfinite() {
+            return Err(CanonError::NumberNotFinite {
+                text: text.to_owned(),
+            });
+        }
+        out.extend_from_slice(if f.is_nan() {
+            b"NaN".as_slice()
+        } else if f > 0.0 {
+            b"Infinity".as_slice()
+        } else {
+            b"-Infinity".as_slice()
+        });
+        return Ok(());
+    }
+    write_py_repr(f, out);
+    Ok(())
+}
+
+/// Appends CPython's `repr(f)` of a finite double (`formats/README.md` §2.2).
+pub fn write_py_repr(f: f64, out: &mut Vec<u8>) {
+    if f.is_sign_negative() {
+        out.push(b'-');
+    }
+    let a = f.abs();
+    if a == 0.0 {
+        out.extend_from_slice(b"0.0");
+        return;
+    }
+    let (digits, k, e) = shortest_digits(a);
+    let digits = &digits[..k];
+    if (-4..16).contains(&e) {
+        if e >= 0 {
+            let int_len = e as usize + 1;
+            if k <= int_len {
+                out.extend_from_slice(digits);
+                out.extend(std::iter::repeat_n(b'0', int_len - k));
+                out.extend_from_slice(b".0");
+            } else {
+                out.extend_from_slice(&digits[..int_len]);
+                out.push(b'.');
+                out.extend_from_slice(&digits[int_len..]);
+            }
+        } else {
+            out.extend_from_slice(b"0.");
+            out.extend(std::iter::repeat_n(b'0', (-e - 1) as usize));
+            out.extend_from_slice(digits);
+        }
+        return;
+    }
+    let (first, rest) = digits.split_at(1);
+    out.extend_from_slice(first);
+    if !rest.is_empty() {
+        out.push(b'.');
+        out.extend_from_slice(rest);
+    }
+    out.push(b'e');
+    out.push(if e < 0 { b'-' } else { b'+' });
+    let m = e.unsigned_abs();
+    if m < 10 {
+        out.push(b'0');
+    }
+    out.extend_from_slice(m.to_string().as_bytes());
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn push_u_escape(unit: u32, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(HEX[((unit >> shift) & 0xF) as usize]);
+    }
+}
+
+/// Python's string encoder: `ensure_ascii=False` escapes only `"`, `\` and C0 controls (as RFC
+/// 8785 does); `ensure_ascii=True` also escapes everything outside U+0020..U+007E as `\uXXXX`
+/// (lower-case hex, surrogate pairs above U+FFFF).
+fn write_string(s: &str, ascii: bool, out: &mut Vec<u8>) {
+    out.push(b'"');
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\u{c}' => out.extend_from_slice(b"\\f"),
+            c if (c as u32) < 0x20 => push_u_escape(c as u32, out),
+            c if ascii && !(' '..='~').contains(&c) => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    push_u_escape(u32::from(*unit), out);
+                }
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+/// Orders member names as `dialect` does (for callers that merge projections).
+pub fn cmp_names(dialect: Dialect, a: &str, b: &str) -> Ordering {
+    if dialect.utf16_order() {
+        cmp_utf16(a, b)
+    } else {
+        a.as_bytes().cmp(b.as_bytes())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::super::json::{Limits, parse_python};
+    use super::*;
+
+    fn canon(d: Dialect, input: &str) -> Result<String, CanonError> {
+        let v = parse_python(input.as_bytes(), &Limits::default()).unwrap();
+        to_vec(d, &v).map(|b| String::from_utf8(b).unwrap())
+    }
+
+    use Dialect::*;
+
+    /// The byte table of `formats/README.md` §2.1, one row per input: JCS, asqav JCS,
+    /// py-compact-utf8, py-compact-ascii, py-default (`None`: refused).
+    #[test]
+    fn matches_the_dialect_table() {
+        let rows: &[(&str, [Option<&str>; 5])] = &[
+            (
+                r#"{"b":1,"a":"é"}"#,
+                [
+                    Some(r#"{"a":"é","b":1}"#),
+                    Some(r#"{"a":"é","b":1}"#),
+                    Some(r#"{"a":"é","b":1}"#),
+                    Some(r#"{"a":"\u00e9","b":1}"#),
+                    Some(r#"{"a": "\u00e9", "b": 1}"#),
+                ],
+            ),
+            (
+                r#"{"x":1.0}"#,
+                [
+                    Some(r#"{"x":1}"#),
+                    Some(r#"{"x":1.0}"#),
+                    Some(r#"{"x":1.0}"#),
+                    Some(r#"{"x":1.0}"#),
+                    Some(r#"{"x": 1.0}"#),
+                ],
+            ),
+            (
+                r#"{"x":1e-7}"#,
+                [
+                    Some(r#"{"x":1e-7}"#),
+                    Some(r#"{"x":1e-07}"#),
+                    Some(r#"{"x":1e-07}"#),
+                    Some(r#"{"x":1e-07}"#),
+                    Some(r#"{"x": 1e-07}"#),
+                ],
+            ),
+            (
+                r#"{"x":0.000015}"#,
+                [
+                    Some(r#"{"x":0.000015}"#),
+                    Some(r#"{"x":1.5e-05}"#),
+                    Some(r#"{"x":1.5e-05}"#),
+                    Some(r#"{"x":1.5e-05}"#),
+                    Some(r#"{"x": 1.5e-05}"#),
+                ],
+            ),
+            (
+                r#"{"x":1e16}"#,
+                [
+                    Some(r#"{"x":10000000000000000}"#),
+                    Some(r#"{"x":1e+16}"#),
+                    Some(r#"{"x":1e+16}"#),
+                    Some(r#"{"x":1e+16}"#),
+                    Some(r#"{"x": 1e+16}"#),
+                ],
+            ),
+            (
+                r#"{"x":123456789012345680000.0}"#,
+                [
+                    Some(r#"{"x":123456789012345680000}"#),
+                    Some(r#"{"x":1.2345678901234568e+20}"#),
+                    Some(r#"{"x":1.2345678901234568e+20}"#),
+                    Some(r#"{"x":1.2345678901234568e+20}"#),
+                    Some(r#"{"x": 1.2345678901234568e+20}"#),
+                ],
+            ),
+            (
+                r#"{"x":-0.0}"#,
+                [
+                    Some(r#"{"x":0}"#),
+                    Some(r#"{"x":-0.0}"#),
+                    Some(r#"{"x":-0.0}"#),
+                    Some(r#"{"x":-0.0}"#),
+                    Some(r#"{"x": -0.0}"#),
+                ],
+            ),
+            (
+                r#"{"x":0.92,"y":1e21}"#,
+                [
+                    Some(r#"{"x":0.92,"y":1e+21}"#),
+                    Some(r#"{"x":0.92,"y":1e+21}"#),
+                    Some(r#"{"x":0.92,"y":1e+21}"#),
+                    Some(r#"{"x":0.92,"y":1e+21}"#),
+                    Some(r#"{"x": 0.92, "y": 1e+21}"#),
+                ],
+            ),
+            (
+                "{\"\u{ff41}\":2,\"\u{1f600}\":1}",
+                [
+                    Some("{\"\u{1f600}\":1,\"\u{ff41}\":2}"),
+                    Some("{\"\u{1f600}\":1,\"\u{ff41}\":2}"),
+                    Some("{\"\u{ff41}\":2,\"\u{1f600}\":1}"),
+                    Some(r#"{"\uff41":2,"\ud83d\ude00":1}"#),
+                    Some(r#"{"\uff41": 2, "\ud83d\ude00": 1}"#),
+                ],
+            ),
+            (
+                r#"{"s":"a\u007fb"}"#,
+                [
+                    Some("{\"s\":\"a\u{7f}b\"}"),
+                    Some("{\"s\":\"a\u{7f}b\"}"),
+                    Some("{\"s\":\"a\u{7f}b\"}"),
+                    Some(r#"{"s":"a\u007fb"}"#),
+                    Some(r#"{"s": "a\u007fb"}"#),
+                ],
+            ),
+            (
+                r#"{"s":"a\u2028b"}"#,
+                [
+                    Some("{\"s\":\"a\u{2028}b\"}"),
+                    Some("{\"s\":\"a\u{2028}b\"}"),
+                    Some("{\"s\":\"a\u{2028}b\"}"),
+                    Some(r#"{"s":"a\u2028b"}"#),
+                    Some(r#"{"s": "a\u2028b"}"#),
+                ],
+            ),
+            (
+                r#"{"n":9007199254740993}"#,
+                [
+                    None,
+                    None,
+                    Some(r#"{"n":9007199254740993}"#),
+                    Some(r#"{"n":9007199254740993}"#),
+                    Some(r#"{"n": 9007199254740993}"#),
+                ],
+            ),
+        ];
+        let dialects = [Jcs, AsqavJcs, PyCompactUtf8, PyCompactAscii, PyDefault];
+        for (input, expected) in rows {
+            for (d, want) in dialects.iter().zip(expected) {
+                let got = canon(*d, input).ok();
+                assert_eq!(got.as_deref(), *want, "{input} in {}", d.as_str());
+            }
+        }
+    }
+
+    #[test]
+    #[allow(clippy::excessive_precision)]
+    fn python_repr_numbers() {
+        let cases: &[(f64, &str)] = &[
+            (100.0, "100.0"),
+            (1e15, "1000000000000000.0"),
+            (9007199254740993.0, "9007199254740992.0"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1795325983.6587408, "1795325983.6587408"),
+            (1e16, "1e+16"),
+            (2.5e-7, "2.5e-07"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (1424953923781206.25, "1424953923781206.2"),
+            (-1.5, "-1.5"),
+            (0.0, "0.0"),
+            (1e22, "1e+22"),
+            (123.456, "123.456"),
+        ];
+        for (f, want) in cases {
+            let mut out = Vec::new();
+            write_py_repr(*f, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), *want, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn nonfinite_tokens_print_only_in_python_dialects() {
+        assert_eq!(
+            canon(
+                PyDefault,
+                r#"{"a":NaN,"b":-Infinity,"c":Infinity,"d":1e400}"#
+            )
+            .unwrap(),
+            r#"{"a": NaN, "b": -Infinity, "c": Infinity, "d": Infinity}"#
+        );
+        assert!(canon(AsqavJcs, r#"{"a":NaN}"#).is_err());
+        assert!(canon(Jcs, r#"{"a":NaN}"#).is_err());
+        assert!(canon(Jcs, r#"{"a":-Infinity}"#).is_err());
+    }
+
+    #[test]
+    fn asqav_refuses_unsafe_integers_at_the_boundary() {
+        assert_eq!(
+            canon(AsqavJcs, "[9007199254740991,-9007199254740991]").unwrap(),
+            "[9007199254740991,-9007199254740991]"
+        );
+        assert!(canon(AsqavJcs, "[9007199254740992]").is_err());
+        assert!(canon(AsqavLegacy, "[-9007199254740992]").is_err());
+        assert_eq!(canon(PyCompactUtf8, "[-0,0]").unwrap(), "[0,0]");
+    }
+
+    #[test]
+    fn escapes_controls_identically() {
+        let input = r#"["\u0000\b\f\n\r\t\u001f\"\\/"]"#;
+        let want = r#"["\u0000\b\f\n\r\t\u001f\"\\/"]"#;
+        for d in [AsqavJcs, PyCompactUtf8, PyCompactAscii] {
+            assert_eq!(canon(d, input).unwrap(), want, "{}", d.as_str());
+        }
+    }
+
+    #[test]
+    fn legacy_order_is_code_points() {
+        assert_eq!(
+            canon(AsqavLegacy, "{\"\u{ff41}\":2,\"\u{1f600}\":1}").unwrap(),
+            "{\"\u{ff41}\":2,\"\u{1f600}\":1}"
+        );
+    }
+}

@@ -1,0 +1,650 @@
+//! The per-record work of a declared profile (profile file format version 1, `docs/profiles.md`): parse the record strictly (with
+//! `NaN`/`Infinity` where the dialect is a Python one), build the hash input the profile declares
+//! (a member, a projection of members, or the record minus some members, optionally through a
+//! built-in view and re-renderings), canonicalize it in the profile's dialect, compare the hash the
+//! record states, decode link, sequence number and time, and check the signature
+//! ([`super::sigcheck`]). Independent of other records, so it runs in parallel.
+
+use sha2::{Digest as _, Sha256};
+
+use crate::canon::json::{self, Limits, ParseError, ParseErrorKind, Value};
+use crate::canon::pyjson;
+use crate::finding::{Code, Finding, Location, QUOTE_LIMIT, make_quote};
+use crate::profile::aat::{Digest, Link, parse_hex32};
+use crate::profile::record::{Facts, Prepared, get, member, object, short};
+use crate::profile::sigcheck::{self, Env};
+use crate::profile::spec::{DigestEncoding, Extension, Genesis, Render, Spec, TimeFormat, View};
+use crate::profile::{agt, asqav};
+use crate::sig::SigOutcome;
+
+/// Paths whose spans are remembered per record, at most.
+const MAX_SPANS: usize = 256;
+
+/// Parses a record as the profile's dialect requires.
+///
+/// # Errors
+/// The parser's error.
+pub fn parse(spec: &Spec, bytes: &[u8]) -> Result<Value, ParseError> {
+    if spec.hash.dialect.allows_nonfinite() {
+        json::parse_python(bytes, &Limits::default())
+    } else {
+        json::parse(bytes, &Limits::default())
+    }
+}
+
+/// Does the per-record work for one record.
+pub fn prepare(
+    spec: &Spec,
+    at: Location,
+    line: Vec<u8>,
+    context: Option<String>,
+    env: &Env<'_>,
+) -> Prepared {
+    let mut p = Prepared {
+        at,
+        line,
+        spans: Vec::new(),
+        facts: None,
+        findings: Vec::new(),
+        context,
+    };
+    let value = match parse(spec, &p.line) {
+        Ok(v) => v,
+        Err(e) => {
+            let code = match e.kind {
+                ParseErrorKind::InvalidUtf8 => Code::RecordInvalidUtf8,
+                ParseErrorKind::LoneSurrogate => Code::RecordLoneSurrogate,
+                ParseErrorKind::DuplicateKey(_) => Code::RecordDuplicateKey,
+                ParseErrorKind::TooDeep { .. } => Code::RecordTooDeep,
+                _ => Code::RecordMalformed,
+            };
+            let span = e.offset.min(p.line.len())..(e.offset + 1).min(p.line.len());
+            let mut f = Finding::new(code, format!("{e} (byte {} of the record)", e.offset + 1))
+                .at(p.at.clone())
+                .quote(make_quote(&p.line, Some(span), QUOTE_LIMIT));
+            f.context = p.context.clone();
+            p.findings.push(f);
+            return p;
+        }
+    };
+    if value.as_object().is_none() {
+        let f = p.finding(
+            Code::RecordNotObject,
+            format!("the record is a JSON {}, not an object", value.type_name()),
+            None,
+        );
+        p.findings.push(f);
+        return p;
+    }
+    collect_spans(&value, "", &mut p.spans);
+    let value = if spec.has(Extension::AsqavKeys) {
+        asqav::normalise(value)
+    } else {
+        value
+    };
+    let result = if spec.has(Extension::AsqavFlatReceipts) && asqav::is_flat(&value) {
+        asqav::extract_flat(spec, &p, &value, env)
+    } else {
+        extract(spec, &p, &value, env)
+    };
+    match result {
+        Ok((facts, findings)) => {
+            p.findings = findings
+                .into_iter()
+                .map(|f| f.chain(facts.chain.clone()))
+                .collect();
+            p.facts = Some(facts);
+        }
+        Err(f) => p.findings.push(*f),
+    }
+    p
+}
+
+fn collect_spans(value: &Value, prefix: &str, out: &mut Vec<(String, std::ops::Range<usize>)>) {
+    let Some(members) = value.as_object() else {
+        return;
+    };
+    for m in members {
+        if out.len() >= MAX_SPANS {
+            return;
+        }
+        let path = if prefix.is_empty() {
+            m.key.clone()
+        } else {
+            format!("{prefix}.{}", m.key)
+        };
+        if !m.span.is_empty() {
+            out.push((path.clone(), m.span.clone()));
+        }
+        if prefix.matches('.').count() < 2 {
+            collect_spans(&m.value, &path, out);
+        }
+    }
+}
+
+/// Why the hash input could not be built.
+#[derive(Debug, Clone)]
+pub enum InputError {
+    /// A member the hash covers is missing.
+    Missing(String),
+    /// A member could not be re-rendered.
+    Render {
+        /// The member.
+        field: String,
+        /// Why.
+        why: String,
+    },
+    /// The view cannot rebuild the hashed object.
+    View(String),
+}
+
+/// The hash input of a record: the object that is canonicalized, the top-level members it
+/// covers, members a view says are outside it, and whether a producer quirk was undone.
+#[derive(Debug, Clone)]
+pub struct HashInput {
+    /// The value to canonicalize.
+    pub value: Value,
+    /// Top-level members of the record that the hash covers.
+    pub covered: Vec<String>,
+    /// Members (paths) that a view leaves outside the hash.
+    pub view_uncovered: Vec<String>,
+    /// A timestamp quirk was undone (AGT CloudEvents `+00:00Z`).
+    pub quirk: bool,
+}
+
+/// Builds the hash input the profile declares.
+///
+/// # Errors
+/// [`InputError`] when a covered member is missing or cannot be rendered.
+pub fn hash_input(spec: &Spec, record: &Value) -> Result<HashInput, InputError> {
+    let h = &spec.hash;
+    let (base, view_uncovered, view_quirk, via_view) = match h.view {
+        Some(View::AgtCloudevent) => {
+            let v = agt::cloudevent_view(record).map_err(InputError::View)?;
+            (v.value, v.uncovered, v.quirk, true)
+        }
+        None => (record.clone(), Vec::new(), false, false),
+    };
+    let mut quirk = view_quirk;
+    let mut render = |name: &str, v: Value| -> Result<Value, InputError> {
+        match (h.render.get(name), v) {
+            (Some(Render::PyIsoformat), Value::String(s)) => match agt::py_datetime(&s) {
+                Some(dt) => {
+                    quirk |= dt.quirk;
+                    Ok(Value::String(dt.iso))
+                }
+                None => Err(InputError::Render {
+                    field: name.into(),
+                    why: format!("{s:?} is not a Python datetime rendering"),
+                }),
+            },
+            (Some(Render::PyIsoformat), other) => Err(InputError::Render {
+                field: name.into(),
+                why: format!("a {} is not a datetime string", other.type_name()),
+            }),
+            (None, v) => Ok(v),
+        }
+    };
+    let top = |v: &Value| -> Vec<String> {
+        v.as_object()
+            .map(|m| m.iter().map(|m| m.key.clone()).collect())
+            .unwrap_or_default()
+    };
+    let (value, mut covered) = if let Some(path) = &h.member {
+        let v = get(&base, path)
+            .cloned()
+            .ok_or_else(|| InputError::Missing(path.clone()))?;
+        let first = path.split('.').next().unwrap_or(path).to_string();
+        (v, vec![first])
+    } else if let Some(names) = &h.members {
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            match base.get(name) {
+                None if h.omit_null.contains(name) => {}
+                Some(Value::Null) if h.omit_null.contains(name) => {}
+                None => return Err(InputError::Missing(name.clone())),
+                Some(v) => out.push((name.clone(), render(name, v.clone())?)),
+            }
+        }
+        (object(out), names.clone())
+    } else {
+        let exclude = h.exclude.as_deref().unwrap_or_default();
+        let mut out = Vec::new();
+        for m in base.as_object().unwrap_or_default() {
+            if exclude.contains(&m.key) {
+                continue;
+            }
+            let mut v = render(&m.key, m.value.clone())?;
+            if h.drop_null {
+                drop_nulls(&mut v, &m.key, &h.keep_null);
+            }
+            out.push((m.key.clone(), v));
+        }
+        let covered = out.iter().map(|(k, _)| k.clone()).collect();
+        (object(out), covered)
+    };
+    if via_view {
+        // The view's inputs are the record's members it read; those it dropped are listed apart.
+        covered = top(record)
+            .into_iter()
+            .filter(|k| !view_uncovered.iter().any(|u| u == k))
+            .collect();
+    }
+    Ok(HashInput {
+        value,
+        covered,
+        view_uncovered,
+        quirk,
+    })
+}
+
+/// Removes null-valued members at any depth, except at the `keep` paths.
+fn drop_nulls(v: &mut Value, path: &str, keep: &[String]) {
+    match v {
+        Value::Object(members) => {
+            members.retain(|m| {
+                let p = format!("{path}.{}", m.key);
+                !m.value.is_null() || keep.contains(&p)
+            });
+            for m in members.iter_mut() {
+                let p = format!("{path}.{}", m.key);
+                drop_nulls(&mut m.value, &p, keep);
+            }
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                drop_nulls(item, path, keep);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The canonical bytes of a record's hash input (for known-answer tests).
+///
+/// # Errors
+/// A message when the input cannot be built or canonicalized.
+pub fn canonical_bytes(spec: &Spec, record: &Value) -> Result<Vec<u8>, String> {
+    let input = hash_input(spec, record).map_err(|e| format!("{e:?}"))?;
+    pyjson::to_vec(spec.hash.dialect, &input.value).map_err(|e| e.to_string())
+}
+
+/// Encodes a digest as the profile writes it.
+pub fn encode_digest(d: &Digest, enc: DigestEncoding) -> String {
+    match enc {
+        DigestEncoding::Hex => hex::encode(d),
+        DigestEncoding::Sha256Hex => format!("sha256:{}", hex::encode(d)),
+    }
+}
+
+/// Decodes a digest written as the profile writes it.
+pub fn decode_digest(s: &str, enc: DigestEncoding) -> Option<Digest> {
+    match enc {
+        DigestEncoding::Hex => parse_hex32(s),
+        DigestEncoding::Sha256Hex => parse_hex32(s.strip_prefix("sha256:")?),
+    }
+}
+
+fn extract(
+    spec: &Spec,
+    p: &Prepared,
+    value: &Value,
+    env: &Env<'_>,
+) -> Result<(Facts, Vec<Finding>), Box<Finding>> {
+    let mut out = Vec::new();
+    let missing =
+        |name: &str| p.finding(Code::RecordFieldMissing, format!("{name} is missing"), None);
+    let invalid = |name: &str, why: String| p.finding(Code::RecordFieldInvalid, why, Some(name));
+
+    // The chain.
+    let mut chain = None;
+    for path in &spec.chain.id {
+        match get(value, path) {
+            Some(Value::String(s)) => {
+                chain = Some(s.clone());
+                break;
+            }
+            Some(Value::Null) | None => {}
+            Some(v) => {
+                return Err(Box::new(invalid(
+                    path,
+                    format!("{path} is a {}, expected a string", v.type_name()),
+                )));
+            }
+        }
+    }
+    let chain = match chain {
+        Some(c) => c,
+        None if spec.chain.id.is_empty() => spec.default_chain().to_string(),
+        None => return Err(Box::new(missing(&spec.chain.id.join(" or ")))),
+    };
+
+    let record_id = match &spec.record_id {
+        None => None,
+        Some(r) => match get(value, &r.field) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(v) => {
+                out.push(invalid(
+                    &r.field,
+                    format!("{} is a {}, expected a string", r.field, v.type_name()),
+                ));
+                None
+            }
+            // Ids are compared when present; the hash and link say the rest.
+            None => None,
+        },
+    };
+
+    // The hash.
+    let mut canonical = None;
+    let mut hash = None;
+    let mut uncovered = Vec::new();
+    match hash_input(spec, value) {
+        Ok(input) => {
+            if input.quirk {
+                out.push(p.finding(
+                    Code::AgtTimeQuirk,
+                    "the time ends in an offset and a Z; hashed without the final Z, as the producer did",
+                    spec.time.as_ref().map(|t| t.field.as_str()),
+                ));
+            }
+            match pyjson::to_vec(spec.hash.dialect, &input.value) {
+                Ok(bytes) => {
+                    hash = Some(sha256(&bytes));
+                    canonical = Some(bytes);
+                }
+                Err(e) => out.push(p.finding(
+                    Code::CanonUnsupported,
+                    format!(
+                        "{e}: the record's hash and signature cannot be recomputed in {}",
+                        spec.hash.dialect.as_str()
+                    ),
+                    None,
+                )),
+            }
+            uncovered = uncovered_members(spec, value, &input);
+        }
+        Err(InputError::Missing(name)) => out.push(p.finding(
+            Code::RecordFieldMissing,
+            format!("{name} is missing, and the hash covers it"),
+            None,
+        )),
+        Err(InputError::Render { field, why }) => out.push(p.finding(
+            Code::TimeInvalid,
+            format!("{field}: {why}; the hash cannot be recomputed"),
+            Some(&field),
+        )),
+        Err(InputError::View(why)) => out.push(p.finding(Code::ProfileNotRecomputable, why, None)),
+    }
+    if let (Some(claimed), Some(computed)) = (&spec.hash.claimed, &hash) {
+        match get(value, claimed) {
+            Some(Value::String(s)) => match decode_digest(s, spec.hash.encoding) {
+                Some(d) if d == *computed => {}
+                Some(_) => out.push(
+                    p.finding(
+                        Code::RecordHashMismatch,
+                        format!("{claimed} does not match the hash recomputed from the members it covers"),
+                        Some(claimed),
+                    )
+                    .expected_found(encode_digest(computed, spec.hash.encoding), s.clone()),
+                ),
+                None => out.push(invalid(
+                    claimed,
+                    format!("{claimed} {} is not a digest in the profile's encoding", short(&Value::String(s.clone()))),
+                )),
+            },
+            Some(v) => out.push(invalid(
+                claimed,
+                format!("{claimed} is a {}, expected a digest string", v.type_name()),
+            )),
+            None => out.push(missing(claimed)),
+        }
+    }
+
+    // The link.
+    let link = match &spec.link {
+        None => None,
+        Some(l) => match (get(value, &l.field), l.genesis) {
+            (None | Some(Value::Null), Genesis::Null) => Some(Link::Genesis),
+            (Some(Value::String(s)), Genesis::Empty) if s.is_empty() => Some(Link::Genesis),
+            (Some(Value::String(s)), Genesis::Zeros)
+                if s.len() == 64 && s.bytes().all(|b| b == b'0') =>
+            {
+                Some(Link::Genesis)
+            }
+            (Some(Value::String(s)), _) => match decode_digest(s, l.encoding) {
+                Some(d) => Some(Link::Hash(d)),
+                None => {
+                    out.push(invalid(
+                        &l.field,
+                        format!(
+                            "{} {} is neither the genesis marker nor a digest",
+                            l.field,
+                            short(&Value::String(s.clone()))
+                        ),
+                    ));
+                    None
+                }
+            },
+            (None, _) => {
+                out.push(missing(&l.field));
+                None
+            }
+            (Some(v), _) => {
+                out.push(invalid(
+                    &l.field,
+                    format!(
+                        "{} is a {}, expected a digest string",
+                        l.field,
+                        v.type_name()
+                    ),
+                ));
+                None
+            }
+        },
+    };
+
+    let seq = match &spec.sequence {
+        None => None,
+        Some(s) => match get(value, &s.field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) if n.as_u64().is_some() => n.as_u64(),
+            Some(v) => {
+                out.push(invalid(
+                    &s.field,
+                    format!("{} {} is not a non-negative integer", s.field, short(v)),
+                ));
+                None
+            }
+        },
+    };
+
+    let (time_text, time) = match &spec.time {
+        None => (None, None),
+        Some(t) => read_time(p, value, &t.field, t.format, &mut out),
+    };
+
+    let terminal = spec.terminal.as_ref().is_some_and(|t| {
+        let want = match &t.equals {
+            toml::Value::Boolean(b) => Value::Bool(*b),
+            toml::Value::String(s) => Value::String(s.clone()),
+            _ => return false,
+        };
+        get(value, &t.field) == Some(&want)
+    });
+
+    let sig = match &spec.signature {
+        None => SigOutcome::Unsigned,
+        Some(s) => sigcheck::check(
+            spec,
+            s,
+            p,
+            value,
+            canonical.as_deref(),
+            hash.as_ref(),
+            time,
+            env,
+            &mut out,
+        ),
+    };
+
+    if spec.has(Extension::AsqavPayloadDigest) {
+        asqav::check_payload_digest(p, value, &mut out);
+    }
+    if spec.has(Extension::AsqavOuterCopies) {
+        // public_key_b64 was compared with the key that verified (asqav::check_binding).
+        let key_copy_agreed = matches!(sig, SigOutcome::Verified { .. })
+            && !out.iter().any(|f| {
+                f.code == Code::AsqavOuterCopyMismatch
+                    && f.field.as_deref() == Some("public_key_b64")
+            });
+        asqav::check_outer_copies(
+            p,
+            value,
+            canonical.as_deref(),
+            key_copy_agreed,
+            &mut uncovered,
+            &mut out,
+        );
+    }
+    if spec.has(Extension::AsqavKeys) {
+        asqav::note_anchors(p, value, &mut out);
+    }
+    if spec.has(Extension::AsqavStructure) {
+        asqav::check_structure(p, value, &mut out);
+    }
+    let (envelope_hash, counterparty) = if spec.has(Extension::AsqavCounterparty) {
+        (
+            asqav::envelope_hash(value),
+            asqav::check_counterparty(p, value, &chain, env, &mut out).map(Box::new),
+        )
+    } else {
+        (None, None)
+    };
+
+    Ok((
+        Facts {
+            chain,
+            record_id,
+            link,
+            hash,
+            seq,
+            time_text,
+            time,
+            terminal,
+            sig,
+            uncovered,
+            standalone: false,
+            envelope_hash,
+            counterparty,
+        },
+        out,
+    ))
+}
+
+/// Top-level members present in the record but outside the hash and the signature machinery.
+fn uncovered_members(spec: &Spec, record: &Value, input: &HashInput) -> Vec<String> {
+    if !spec.report_uncovered {
+        return Vec::new();
+    }
+    let first = |p: &str| p.split('.').next().unwrap_or(p).to_string();
+    let mut machinery: Vec<String> = Vec::new();
+    if let Some(c) = &spec.hash.claimed {
+        machinery.push(first(c));
+    }
+    if let Some(s) = &spec.signature {
+        machinery.push(first(&s.value));
+        machinery.extend(s.algorithm_field.as_deref().map(first));
+        machinery.extend(s.kid.as_deref().map(first));
+        machinery.extend(s.embedded_key.as_deref().map(first));
+    }
+    let mut out: Vec<String> = record
+        .as_object()
+        .unwrap_or_default()
+        .iter()
+        .map(|m| m.key.clone())
+        .filter(|k| !input.covered.contains(k) && !machinery.contains(k))
+        .collect();
+    for u in &input.view_uncovered {
+        if !out.contains(u) && !machinery.contains(&first(u)) {
+            out.push(u.clone());
+        }
+    }
+    out
+}
+
+/// Reads a time member in the declared form.
+pub fn read_time(
+    p: &Prepared,
+    value: &Value,
+    field: &str,
+    format: TimeFormat,
+    out: &mut Vec<Finding>,
+) -> (Option<String>, Option<jiff::Timestamp>) {
+    let bad = |why: String| p.finding(Code::TimeInvalid, why, Some(field));
+    match (get(value, field), format) {
+        (None | Some(Value::Null), _) => (None, None),
+        (Some(Value::String(s)), TimeFormat::Rfc3339) => match s.parse::<jiff::Timestamp>() {
+            Ok(t) => (Some(s.clone()), Some(t)),
+            Err(e) => {
+                out.push(bad(format!(
+                    "{field} {s:?} is not an RFC 3339 instant: {e}"
+                )));
+                (Some(s.clone()), None)
+            }
+        },
+        (Some(Value::String(s)), TimeFormat::PyDatetime) => match agt::py_datetime(s) {
+            Some(dt) => (Some(s.clone()), Some(dt.instant)),
+            None => {
+                out.push(bad(format!(
+                    "{field} {s:?} is not a Python datetime rendering"
+                )));
+                (Some(s.clone()), None)
+            }
+        },
+        (Some(Value::Number(n)), TimeFormat::EpochSeconds) => {
+            let f = n.as_f64();
+            let t = if f.is_finite() && f.abs() < 1e11 {
+                let secs = f.floor();
+                let nanos = ((f - secs) * 1e9).round().min(999_999_999.0);
+                jiff::Timestamp::new(secs as i64, nanos as i32).ok()
+            } else {
+                None
+            };
+            if t.is_none() {
+                out.push(bad(format!(
+                    "{field} {} is not a time in seconds since the epoch",
+                    n.text()
+                )));
+            }
+            (Some(n.text().to_string()), t)
+        }
+        (Some(v), _) => {
+            out.push(bad(format!(
+                "{field} is a {}, not a time in the profile's form",
+                v.type_name()
+            )));
+            (None, None)
+        }
+    }
+}
+
+/// SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> Digest {
+    Sha256::digest(bytes).into()
+}
+
+/// Whether a parsed record has the shape the profile detects.
+pub fn looks_like(spec: &Spec, value: &Value) -> bool {
+    if value.as_object().is_none() {
+        return false;
+    }
+    let has = |p: &String| member(value, p).is_some();
+    let shape = spec.detect.require.iter().all(has) && !spec.detect.require.is_empty();
+    let alt = spec
+        .detect
+        .or_require
+        .iter()
+        .any(|group| !group.is_empty() && group.iter().all(has));
+    (shape || alt) && !spec.detect.forbid.iter().any(has)
+}

@@ -1,0 +1,756 @@
+//! The order-dependent checks of declared profiles, fed one record at a time in file order: the
+//! generalisation of [`crate::chain`] (which stays the AAT checker) to the genesis markers, counters,
+//! restarts and terminal records the producers use (profile file format version 1,
+//! `docs/profiles.md`; asqav 0.10.14, AGT 5.0.0, Agent Receipts v0.5.0).
+//!
+//! Per chain: the link must equal the previous record's recomputed hash; a genesis link inside a
+//! chain is a failure or, where the profile says so (log rotation), a new unlinked segment; a
+//! chain whose first record is not a genesis starts mid-chain (head not established, e.g. AGT's
+//! 10,000-entry export window); the counter starts at the profile's first value and steps by one
+//! (a gap is records withheld); times never go backwards; ids are unique where the profile says
+//! so; nothing follows a terminal record. Memory grows with the number of chains, plus 16 bytes
+//! per record where unique ids are checked.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use sha2::{Digest as _, Sha256};
+
+use crate::chain::{FindingSink, Policy};
+use crate::finding::{Code, Finding, Guarantee, Location, Severity};
+use crate::profile::aat::{Digest, Link};
+use crate::profile::record::{Counterparty, Facts, Prepared};
+use crate::profile::spec::{Extension, Restart, SigAlg, Spec};
+use crate::report::{ChainSummary, Status};
+use crate::sig::SigOutcome;
+
+/// Unsigned-record findings remembered per chain before its first signed record.
+const PENDING_UNSIGNED_LIMIT: usize = 1000;
+/// Most distinct uncovered member names listed per chain.
+const UNCOVERED_LIMIT: usize = 64;
+/// Most record ids remembered for the uniqueness check.
+const IDS_LIMIT: usize = 50_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Head {
+    Genesis,
+    MidChain,
+    Unknown,
+    Standalone,
+}
+
+#[derive(Debug)]
+struct State {
+    order: usize,
+    records: u64,
+    first: Location,
+    last: Location,
+    head: Head,
+    segments: u64,
+    last_hash: Option<Digest>,
+    numbered: bool,
+    first_seq: Option<u64>,
+    max_seq: Option<u64>,
+    first_time: Option<String>,
+    last_time: Option<String>,
+    max_instant: Option<jiff::Timestamp>,
+    terminal: Option<Location>,
+    verified: u64,
+    failed_sigs: u64,
+    unknown_sigs: u64,
+    unsigned: u64,
+    signers: BTreeSet<String>,
+    pending_unsigned: Vec<Finding>,
+    uncovered: BTreeSet<String>,
+    uncovered_at: Option<Location>,
+}
+
+/// The chain checks of one declared profile.
+pub struct Links {
+    policy: Policy,
+    restart: Restart,
+    seq_start: Option<u64>,
+    seq_optional: bool,
+    seq_field: String,
+    link_field: String,
+    unique_ids: bool,
+    hmac: bool,
+    has_terminal: bool,
+    chains: HashMap<String, State>,
+    ids: HashSet<u128>,
+    ids_full: bool,
+    last_unreadable: Option<Location>,
+    counterparty: bool,
+    envelopes: HashMap<u128, Digest>,
+    claims: Vec<Counterparty>,
+}
+
+/// Findings that leave a chain's integrity not established (rather than failed).
+const NOT_ESTABLISHING: &[(Code, &str)] = &[
+    (
+        Code::CanonUnsupported,
+        "some records could not be canonicalized",
+    ),
+    (
+        Code::ProfileNotRecomputable,
+        "some records' hashes cannot be rebuilt from this form",
+    ),
+    (
+        Code::AsqavTypeUnsupported,
+        "some receipts have a type this verifier does not implement",
+    ),
+    (
+        Code::AsqavVersionUnsupported,
+        "some receipts have no recognised wire version or mode",
+    ),
+    (
+        Code::AsqavAnchorsMalformed,
+        "some receipts have malformed anchors",
+    ),
+    (
+        Code::AsqavCounterpartyUnverifiable,
+        "some counterparty bindings cannot be checked",
+    ),
+];
+
+fn id_key(id: &str) -> u128 {
+    let d = Sha256::digest(id.as_bytes());
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&d[..16]);
+    u128::from_be_bytes(key)
+}
+
+impl Links {
+    /// Empty state for a profile.
+    pub fn new(spec: &Spec, policy: Policy) -> Self {
+        Links {
+            policy,
+            restart: spec.chain.restart,
+            seq_start: spec.sequence.as_ref().and_then(|s| s.start),
+            seq_optional: spec.sequence.as_ref().is_some_and(|s| s.optional),
+            seq_field: spec
+                .sequence
+                .as_ref()
+                .map_or_else(String::new, |s| s.field.clone()),
+            link_field: spec
+                .link
+                .as_ref()
+                .map_or_else(String::new, |l| l.field.clone()),
+            unique_ids: spec.record_id.as_ref().is_some_and(|r| r.unique),
+            hmac: spec
+                .signature
+                .as_ref()
+                .is_some_and(|s| s.algorithm == Some(SigAlg::HmacSha256)),
+            has_terminal: spec.terminal.is_some(),
+            chains: HashMap::new(),
+            ids: HashSet::new(),
+            ids_full: false,
+            last_unreadable: None,
+            counterparty: spec.has(Extension::AsqavCounterparty),
+            envelopes: HashMap::new(),
+            claims: Vec::new(),
+        }
+    }
+
+    /// Feeds one prepared record, in file order.
+    pub fn observe(&mut self, p: Prepared, sink: &mut FindingSink) {
+        let Some(facts) = p.facts.as_ref() else {
+            self.last_unreadable = Some(p.at.clone());
+            for f in p.findings {
+                sink.push(f);
+            }
+            return;
+        };
+        let mut out = Vec::new();
+        self.check_id(&p, facts, &mut out);
+        if self.counterparty {
+            if let (Some(id), Some(h)) = (&facts.record_id, facts.envelope_hash) {
+                if self.envelopes.len() < IDS_LIMIT {
+                    self.envelopes.entry(id_key(id)).or_insert(h);
+                }
+            }
+            if let Some(c) = &facts.counterparty {
+                self.claims.push((**c).clone());
+            }
+        }
+        let order = self.chains.len();
+        let is_new = !self.chains.contains_key(&facts.chain);
+        let state = self
+            .chains
+            .entry(facts.chain.clone())
+            .or_insert_with(|| State::new(order, &p.at, facts));
+        if facts.standalone {
+            state.head = Head::Standalone;
+        } else if is_new {
+            head(
+                state,
+                &p,
+                facts,
+                self.seq_start,
+                &self.seq_field,
+                &self.link_field,
+                &mut out,
+            );
+        } else {
+            let hole = self
+                .last_unreadable
+                .as_ref()
+                .is_some_and(|u| (u.source, u.line) > (state.last.source, state.last.line));
+            let restarted = link(
+                state,
+                &p,
+                facts,
+                self.restart,
+                hole,
+                &self.link_field,
+                &mut out,
+            );
+            if restarted {
+                state.segments += 1;
+                state.numbered = false;
+                state.max_seq = None;
+                head(
+                    state,
+                    &p,
+                    facts,
+                    self.seq_start,
+                    &self.seq_field,
+                    &self.link_field,
+                    &mut out,
+                );
+            } else {
+                seq(
+                    state,
+                    &p,
+                    facts,
+                    self.seq_optional,
+                    &self.seq_field,
+                    &mut out,
+                );
+            }
+        }
+        time(state, &p, facts, &mut out);
+        signature(state, &p, facts, self.policy, &mut out);
+        advance(state, &p, facts);
+        for f in p.findings.into_iter().chain(out) {
+            sink.push(f);
+        }
+    }
+
+    fn check_id(&mut self, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
+        let (true, Some(id)) = (self.unique_ids, &facts.record_id) else {
+            return;
+        };
+        if self.ids_full {
+            return;
+        }
+        if !self.ids.insert(id_key(id)) {
+            out.push(p.finding(
+                Code::RecordDuplicateId,
+                format!("record id {id:?} appears earlier in the export"),
+                None,
+            ));
+        }
+        self.ids_full = self.ids.len() >= IDS_LIMIT;
+    }
+
+    /// Ends every chain: completeness, chain-level findings, and the summaries.
+    pub fn finish(self, sink: &mut FindingSink) -> Vec<ChainSummary> {
+        // Counterparty bindings against the originating receipts anywhere in the export.
+        for c in &self.claims {
+            match self.envelopes.get(&id_key(&c.receipt_ref)) {
+                Some(h) if *h != c.digest => sink.push(c.mismatch.clone()),
+                Some(_) => {
+                    if let Some(f) = &c.kid_mismatch {
+                        sink.push(f.clone());
+                    }
+                }
+                None => sink.push(c.unresolved.clone()),
+            }
+        }
+        let policy = self.policy;
+        let mut chains: Vec<(String, State)> = self.chains.into_iter().collect();
+        chains.sort_by_key(|(_, s)| s.order);
+        let mut summaries = Vec::new();
+        for (id, mut s) in chains {
+            let signed = s.verified + s.failed_sigs + s.unknown_sigs;
+            if signed == 0 && s.unsigned > 0 && !policy.require_signatures {
+                sink.push(
+                    Finding::new(
+                        Code::SigChainUnsigned,
+                        format!("none of the {} records of this chain is signed", s.records),
+                    )
+                    .chain(id.clone())
+                    .at(s.first.clone()),
+                );
+            }
+            for f in s.pending_unsigned.drain(..) {
+                if signed > 0 {
+                    sink.push(f);
+                }
+            }
+            if self.hmac && s.verified > 0 {
+                sink.push(
+                    Finding::new(
+                        Code::SigHmacSharedSecret,
+                        "the records are HMAC-SHA256 authenticated: whoever holds the secret to verify them can also forge them",
+                    )
+                    .chain(id.clone())
+                    .at(s.first.clone()),
+                );
+            }
+            if !s.uncovered.is_empty() {
+                let names: Vec<&str> = s.uncovered.iter().map(String::as_str).collect();
+                sink.push(
+                    Finding::new(
+                        Code::ProfileFieldsNotCovered,
+                        format!(
+                            "not covered by the hash or signature, so not verified: {}",
+                            names.join(", ")
+                        ),
+                    )
+                    .chain(id.clone())
+                    .at(s.uncovered_at.clone().unwrap_or_else(|| s.first.clone())),
+                );
+            }
+            if s.terminal.is_none() && s.head != Head::Standalone {
+                let why = if self.has_terminal {
+                    "the chain does not end in a terminal record"
+                } else {
+                    "the format has no terminal record or length commitment"
+                };
+                sink.push(
+                    Finding::new(
+                        Code::ChainTailOpen,
+                        format!(
+                            "{why}: records after the last one (line {}) could be missing",
+                            s.last.line
+                        ),
+                    )
+                    .chain(id.clone())
+                    .at(s.last.clone()),
+                );
+            }
+            summaries.push(summarise(id, &s, policy, self.hmac, sink));
+        }
+        summaries
+    }
+}
+
+impl State {
+    fn new(order: usize, at: &Location, facts: &Facts) -> Self {
+        State {
+            order,
+            records: 0,
+            first: at.clone(),
+            last: at.clone(),
+            head: Head::Unknown,
+            segments: 1,
+            last_hash: None,
+            numbered: false,
+            first_seq: None,
+            max_seq: None,
+            first_time: facts.time_text.clone(),
+            last_time: None,
+            max_instant: None,
+            terminal: None,
+            verified: 0,
+            failed_sigs: 0,
+            unknown_sigs: 0,
+            unsigned: 0,
+            signers: BTreeSet::new(),
+            pending_unsigned: Vec::new(),
+            uncovered: BTreeSet::new(),
+            uncovered_at: None,
+        }
+    }
+}
+
+fn head(
+    s: &mut State,
+    p: &Prepared,
+    facts: &Facts,
+    seq_start: Option<u64>,
+    seq_field: &str,
+    link_field: &str,
+    out: &mut Vec<Finding>,
+) {
+    let first_segment = s.records == 0;
+    match facts.link {
+        Some(Link::Genesis) => {
+            if first_segment {
+                s.head = Head::Genesis;
+            }
+            if let (Some(start), Some(q)) = (seq_start, facts.seq) {
+                if q != start {
+                    out.push(
+                        p.finding(
+                            Code::SeqBadStart,
+                            format!("the chain's genesis has {seq_field} {q}; the format starts at {start}"),
+                            Some(seq_field),
+                        )
+                        .expected_found(start.to_string(), q.to_string()),
+                    );
+                }
+            }
+        }
+        Some(Link::Hash(_)) => {
+            if first_segment {
+                s.head = Head::MidChain;
+            }
+            let before = match (facts.seq, seq_start) {
+                (Some(q), Some(start)) if q > start => format!(
+                    "; {seq_field} {q} says {} earlier record(s) are not present",
+                    q - start
+                ),
+                _ => String::new(),
+            };
+            out.push(p.finding(
+                Code::ChainHeadUnanchored,
+                format!("the first record of this chain in the export is not its genesis ({link_field} names an earlier record){before}"),
+                Some(link_field),
+            ));
+        }
+        None => {
+            if first_segment {
+                s.head = Head::Unknown;
+            }
+        }
+    }
+    if facts.seq.is_some() {
+        s.numbered = true;
+        if first_segment {
+            s.first_seq = facts.seq;
+        }
+    }
+}
+
+/// Checks the link; returns true when the record starts a new segment.
+fn link(
+    s: &mut State,
+    p: &Prepared,
+    facts: &Facts,
+    restart: Restart,
+    hole: bool,
+    link_field: &str,
+    out: &mut Vec<Finding>,
+) -> bool {
+    if let Some(t) = &s.terminal {
+        out.push(
+            p.finding(
+                Code::SessionRecordAfterClose,
+                format!("the chain ended with a terminal record at line {}", t.line),
+                None,
+            )
+            .related(t.clone()),
+        );
+    }
+    match facts.link {
+        Some(Link::Genesis) => match restart {
+            Restart::Segment => {
+                out.push(
+                    p.finding(
+                        Code::ChainSegmentRestart,
+                        format!(
+                            "the chain restarts at genesis after {} record(s) (last at line {}): a new segment, not linked to the previous one",
+                            s.records, s.last.line
+                        ),
+                        Some(link_field),
+                    )
+                    .related(s.last.clone()),
+                );
+                return true;
+            }
+            Restart::Fail => out.push(
+                p.finding(
+                    Code::ChainUnexpectedGenesis,
+                    format!(
+                        "{link_field} is the genesis marker but the chain already has {} record(s) (last at line {})",
+                        s.records, s.last.line
+                    ),
+                    Some(link_field),
+                )
+                .related(s.last.clone()),
+            ),
+        },
+        Some(Link::Hash(found)) => match s.last_hash {
+            Some(expected) if expected == found => {}
+            Some(_) if hole => {}
+            Some(expected) if facts.hash == Some(expected) => {
+                out.push(
+                    p.finding(
+                        Code::ChainReplayed,
+                        format!("this record repeats the previous record (line {})", s.last.line),
+                        Some(link_field),
+                    )
+                    .related(s.last.clone()),
+                );
+            }
+            Some(expected) => {
+                out.push(
+                    p.finding(
+                        Code::ChainLinkMismatch,
+                        format!(
+                            "{link_field} does not match the hash of the previous record of this chain (line {})",
+                            s.last.line
+                        ),
+                        Some(link_field),
+                    )
+                    .expected_found(hex::encode(expected), hex::encode(found))
+                    .related(s.last.clone()),
+                );
+            }
+            None => {}
+        },
+        None => {}
+    }
+    false
+}
+
+fn seq(
+    s: &mut State,
+    p: &Prepared,
+    facts: &Facts,
+    optional: bool,
+    field: &str,
+    out: &mut Vec<Finding>,
+) {
+    match (s.numbered, facts.seq, s.max_seq) {
+        (true, None, _) if !optional => out.push(p.finding(
+            Code::SeqMissing,
+            format!("this record has no {field}, but earlier records of its chain do"),
+            None,
+        )),
+        (false, Some(q), _) if s.records > 0 && !optional => {
+            out.push(p.finding(
+                Code::SeqMissing,
+                format!("{field} {q} appears, but earlier records of this chain have none"),
+                Some(field),
+            ));
+            s.numbered = true;
+        }
+        (_, Some(q), Some(max)) => {
+            let next = max + 1;
+            let (code, message) = if q == next {
+                return;
+            } else if q > next {
+                (
+                    Code::SeqGap,
+                    format!(
+                        "{field} jumps from {max} to {q}: {} record(s) withheld or removed",
+                        q - next
+                    ),
+                )
+            } else if q == max {
+                (
+                    Code::SeqDuplicate,
+                    format!("{field} {q} repeats the previous record's"),
+                )
+            } else {
+                (
+                    Code::SeqRegression,
+                    format!("{field} {q} comes after {max}"),
+                )
+            };
+            out.push(
+                p.finding(code, message, Some(field))
+                    .expected_found(next.to_string(), q.to_string()),
+            );
+        }
+        _ => {}
+    }
+}
+
+fn time(s: &State, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
+    if let (Some(t), Some(max)) = (facts.time, s.max_instant) {
+        if t < max {
+            out.push(
+                p.finding(
+                    Code::TimeBackwards,
+                    format!(
+                        "time {} is before {} (an earlier record of this chain)",
+                        facts.time_text.as_deref().unwrap_or(""),
+                        s.last_time.as_deref().unwrap_or("")
+                    ),
+                    None,
+                )
+                .expected_found(
+                    format!(">= {}", s.last_time.as_deref().unwrap_or("")),
+                    facts.time_text.clone().unwrap_or_default(),
+                ),
+            );
+        }
+    }
+}
+
+fn signature(s: &mut State, p: &Prepared, facts: &Facts, policy: Policy, out: &mut Vec<Finding>) {
+    match &facts.sig {
+        // The time window applies to the AAT profile only; declared profiles never skip.
+        SigOutcome::OutsideWindow => {}
+        SigOutcome::Unsigned => {
+            s.unsigned += 1;
+            let f = p.finding(
+                Code::SigMissing,
+                if policy.require_signatures {
+                    "record is unsigned and --require-signatures is set"
+                } else {
+                    "record is unsigned in a chain whose other records are signed"
+                },
+                None,
+            );
+            if policy.require_signatures || s.verified + s.failed_sigs + s.unknown_sigs > 0 {
+                out.push(f);
+            } else if s.pending_unsigned.len() < PENDING_UNSIGNED_LIMIT {
+                s.pending_unsigned.push(f);
+            }
+            return;
+        }
+        SigOutcome::Verified { signer } => {
+            s.verified += 1;
+            if !s.signers.contains(signer) {
+                s.signers.insert(signer.clone());
+            }
+        }
+        SigOutcome::Failed => s.failed_sigs += 1,
+        SigOutcome::Unknown => s.unknown_sigs += 1,
+    }
+    out.append(&mut s.pending_unsigned);
+}
+
+fn advance(s: &mut State, p: &Prepared, facts: &Facts) {
+    s.records += 1;
+    s.last = p.at.clone();
+    s.last_hash = facts.hash;
+    if facts.terminal {
+        s.terminal = Some(p.at.clone());
+    }
+    if let Some(q) = facts.seq {
+        s.max_seq = Some(s.max_seq.map_or(q, |m| m.max(q)));
+    }
+    if let Some(t) = facts.time {
+        if s.max_instant.is_none_or(|m| t >= m) {
+            s.max_instant = Some(t);
+            s.last_time = facts.time_text.clone();
+        }
+    }
+    for u in &facts.uncovered {
+        if s.uncovered.len() < UNCOVERED_LIMIT
+            && s.uncovered.insert(u.clone())
+            && s.uncovered_at.is_none()
+        {
+            s.uncovered_at = Some(p.at.clone());
+        }
+    }
+}
+
+fn summarise(
+    id: String,
+    s: &State,
+    policy: Policy,
+    hmac: bool,
+    sink: &FindingSink,
+) -> ChainSummary {
+    let counts = sink.chain_counts(&id);
+    let failed = |g: Guarantee| {
+        counts.iter().any(|(c, n)| {
+            *n > 0
+                && c.severity() == Severity::Error
+                && (c.guarantee() == g
+                    || (g == Guarantee::Integrity && c.guarantee() == Guarantee::Input))
+        })
+    };
+    let not_established = NOT_ESTABLISHING
+        .iter()
+        .find(|(c, _)| counts.get(c).is_some_and(|n| *n > 0));
+    let integrity = if failed(Guarantee::Integrity) {
+        Status::Failed
+    } else if let Some((_, why)) = not_established {
+        Status::NotEstablished((*why).into())
+    } else if s.head == Head::Standalone {
+        Status::Established("every signed statement recomputed (not chained)".into())
+    } else {
+        Status::Established("every hash and link recomputed".into())
+    };
+    let signed = s.verified + s.failed_sigs + s.unknown_sigs;
+    let (authenticity, auth_required) = if failed(Guarantee::Authenticity) {
+        (Status::Failed, true)
+    } else if s.unknown_sigs > 0 {
+        (
+            Status::NotEstablished(format!(
+                "{} record(s) signed by keys not supplied, not trusted, or not usable",
+                s.unknown_sigs
+            )),
+            true,
+        )
+    } else if signed == 0 {
+        (
+            Status::NotEstablished("no record is signed".into()),
+            policy.keys_supplied || policy.require_signatures,
+        )
+    } else if hmac {
+        (
+            Status::Established(format!(
+                "all {} records HMAC-authenticated (shared secret)",
+                s.verified
+            )),
+            true,
+        )
+    } else {
+        (
+            Status::Established(format!("all {} records signed and verified", s.verified)),
+            true,
+        )
+    };
+    let segments = if s.segments > 1 {
+        format!(" ({} unlinked segments)", s.segments)
+    } else {
+        String::new()
+    };
+    let head = match s.head {
+        Head::Genesis if s.segments > 1 => Status::NotEstablished(format!(
+            "starts at a genesis, but restarts{segments}: whole segments could be missing"
+        )),
+        Head::Genesis => Status::Established("starts at the chain's genesis".into()),
+        Head::MidChain => Status::NotEstablished("starts mid-chain (partial export)".into()),
+        Head::Unknown => Status::NotEstablished("first record has no usable link".into()),
+        Head::Standalone => Status::NotEstablished("records are not chained".into()),
+    };
+    let tail = match (&s.terminal, s.head) {
+        (Some(_), _) => Status::Established("ends in a terminal record".into()),
+        (None, Head::Standalone) => Status::NotEstablished("records are not chained".into()),
+        (None, _) => Status::NotEstablished(
+            "no terminal record: records after the last could be missing".into(),
+        ),
+    };
+    ChainSummary {
+        id,
+        records: s.records,
+        first: s.first.clone(),
+        last: s.last.clone(),
+        first_seq: s.first_seq,
+        last_seq: s.max_seq,
+        first_time: s.first_time.clone(),
+        last_time: s.last_time.clone(),
+        signers: s.signers.iter().cloned().collect(),
+        signed: s.verified,
+        unsigned: s.unsigned,
+        integrity,
+        authenticity,
+        authenticity_required: auth_required,
+        head,
+        tail,
+        completeness_required: policy.require_complete,
+        // Checkpoints and certificate anchors apply to AAT chains only.
+        tail_anchors: Vec::new(),
+        findings: counts
+            .iter()
+            .map(|(c, n)| (c.as_str().to_string(), *n))
+            .collect(),
+        head_hash: s.last_hash,
+        head_record_id: None,
+        start_prev_hash: None,
+        start_parent_record_id: None,
+        first_record_id: None,
+        closed: s.terminal.is_some(),
+        range: None,
+    }
+}
