@@ -8,7 +8,8 @@
 //! Checkpoints (`--checkpoint`) are parsed and their signatures verified before the first record
 //! is read; [`Anchors`] then holds the records' Merkle tree and the AAT batch epochs against them.
 //!
-//! Memory is bounded by the batch size and the number of chains, never by the file size.
+//! Memory is bounded by the batch size (units and bytes) and the number of chains, never by the
+//! file size.
 
 use rayon::prelude::*;
 
@@ -26,6 +27,8 @@ use crate::sig::SigContext;
 
 /// Units per batch handed to the workers.
 const BATCH_UNITS: usize = 2048;
+/// Record bytes per batch: with units of up to 4 MiB, 2,048 of them would hold 8 GiB.
+const BATCH_BYTES: usize = 64 * 1024 * 1024;
 
 /// Progress observer; the binary shows a bar, tests pass [`NoProgress`].
 pub trait Progress: Sync {
@@ -126,11 +129,9 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                 Vec::with_capacity(BATCH_UNITS);
             let mut holes: Vec<aat::Prepared> = Vec::new();
             let mut eof = true;
+            let mut batch_bytes = 0;
             for unit in units.by_ref() {
-                let unit = unit.map_err(|e| IngestError::Io {
-                    name: source.name.clone(),
-                    source: e,
-                })?;
+                let unit = unit.map_err(|e| IngestError::read(&source.name, e))?;
                 match unit {
                     Unit::Record {
                         line,
@@ -138,6 +139,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                         context,
                     } => {
                         summary.lines = summary.lines.max(line);
+                        batch_bytes += bytes.len();
                         batch.push((loc(index, line, summary.records), bytes, context));
                         summary.records += 1;
                     }
@@ -169,6 +171,10 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                         text,
                     } => {
                         summary.lines = summary.lines.max(line);
+                        // A container that yields nothing else (a broken bundle) says why here.
+                        if first_failure.is_none() {
+                            first_failure = Some((index, line, message.clone()));
+                        }
                         let at = loc(index, line, summary.records);
                         let quote =
                             (!text.is_empty()).then(|| make_quote(&text, None, QUOTE_LIMIT));
@@ -191,7 +197,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                         )));
                     }
                 }
-                if batch.len() == BATCH_UNITS {
+                if batch.len() == BATCH_UNITS || batch_bytes >= BATCH_BYTES {
                     eof = false;
                     break;
                 }
