@@ -29,10 +29,7 @@ pub fn open(
     mut stream: Box<dyn BufRead + Send>,
     name: &str,
 ) -> Result<(Box<dyn Units>, Option<Vec<u8>>), IngestError> {
-    let io_err = |e| IngestError::Io {
-        name: name.to_string(),
-        source: e,
-    };
+    let io_err = |e| IngestError::read(name, e);
     // Skip a BOM and whitespace to see which kind it is.
     let first = loop {
         let buf = stream.fill_buf().map_err(io_err)?;
