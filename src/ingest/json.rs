@@ -405,4 +405,15 @@ mod tests {
         assert!(matches!(units("{\"records\": 5}")[0], Unit::Problem { .. }));
         assert!(matches!(units("{\"records\": [}")[0], Unit::Problem { .. }));
     }
+
+    #[test]
+    fn a_bundle_object_over_the_limit_is_refused() {
+        let big = io::Cursor::new(b"{\"records\": [".to_vec())
+            .chain(io::repeat(b' ').take(MAX_BUNDLE_BYTES));
+        let err = open(Box::new(io::BufReader::new(big)), "big.json").err();
+        assert!(
+            matches!(err, Some(IngestError::BundleTooLarge { .. })),
+            "{err:?}"
+        );
+    }
 }
