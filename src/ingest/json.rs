@@ -222,7 +222,8 @@ impl ArraySplitter {
             }
             match b {
                 b'"' => in_string = true,
-                b'{' | b'[' => depth += 1,
+                // Saturating: 2^32 brackets would otherwise overflow (the unit is too long anyway).
+                b'{' | b'[' => depth = depth.saturating_add(1),
                 b'}' | b']' => {
                     depth = depth.saturating_sub(1);
                     if depth == 0 {
