@@ -5,18 +5,22 @@
 #   fuzz/run.sh 60                 # every target, 60 s each
 #   fuzz/run.sh 300 verify_run     # some targets only
 #
-# Environment: SANITIZER (default none: the crate forbids unsafe code; set address to also check
-# aws-lc's C code), FUZZ_TARGET_DIR (cargo target dir, default $CARGO_TARGET_DIR/fuzz or
-# fuzz/target), FUZZ_ARGS (extra libFuzzer flags). Crashes land in fuzz/artifacts/<target>/; the
-# script exits 1 if any target found one. Needs a nightly toolchain and cargo-fuzz.
+# The targets are built once (cargo fuzz build) and the binaries run directly, so editing the
+# sources while the script runs does not trigger rebuilds. Environment: SANITIZER (default
+# none: the crate forbids unsafe code; set address to also check aws-lc's C code),
+# FUZZ_TARGET_DIR (cargo target dir; default $CARGO_TARGET_DIR/fuzz, else fuzz/target),
+# FUZZ_ARGS (extra libFuzzer flags, e.g. -rss_limit_mb=1024). Crashes land in
+# fuzz/artifacts/<target>/; the script exits 1 if any target found one. Needs a nightly
+# toolchain and cargo-fuzz (cargo install cargo-fuzz).
 set -uo pipefail
 cd "$(dirname "$0")"
+here=$(pwd)
 
 seconds=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 sanitizer=${SANITIZER:-none}
 target_dir=${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:+$CARGO_TARGET_DIR/fuzz}}
-target_dir=${target_dir:-target}
+target_dir=${target_dir:-$here/target}
 if [ $# -gt 0 ]; then
   targets=("$@")
 else
@@ -24,6 +28,8 @@ else
 fi
 
 cargo +nightly fuzz build -s "$sanitizer" --target-dir "$target_dir" || exit 2
+triple=$(rustc +nightly -vV | sed -n 's/^host: //p')
+bin_dir="$target_dir/$triple/release"
 
 logs=$(mktemp -d)
 summary=()
@@ -33,11 +39,10 @@ for t in "${targets[@]}"; do
   before=$(find "artifacts/$t" -type f | wc -l)
   echo "== $t: ${seconds}s" >&2
   # In -jobs mode libFuzzer writes the worker's output to fuzz-<n>.log in the current directory.
-  (cd "$logs" && rm -f fuzz-0.log && cargo +nightly fuzz run -s "$sanitizer" \
-      --target-dir "$(cd "$OLDPWD" && realpath "$target_dir")" \
-      --fuzz-dir "$OLDPWD" "$t" "$OLDPWD/corpus/$t" -- \
+  (cd "$logs" && rm -f fuzz-0.log && "$bin_dir/$t" \
       -max_total_time="$seconds" -jobs=1 -workers=1 -print_final_stats=1 \
-      -artifact_prefix="$OLDPWD/artifacts/$t/" ${FUZZ_ARGS:-} >"$logs/$t.out" 2>&1)
+      -artifact_prefix="$here/artifacts/$t/" ${FUZZ_ARGS:-} "$here/corpus/$t" \
+      >"$logs/$t.out" 2>&1)
   log="$logs/fuzz-0.log"
   [ -f "$log" ] || log="$logs/$t.out"
   cp "$log" "$logs/$t.log" 2>/dev/null

@@ -1050,3 +1050,81 @@ fn a_batch_tree_size_past_two_to_the_63_is_a_finding_not_a_panic() {
     let r = verify_json(&p, &["spec.jwks.json"], &[]);
     assert_failed_with(&r, "merkle.proof_length", 1, "tree_size 2^63 + 1");
 }
+
+// ---- limits (docs/limits.md) ----
+
+/// A file of `len` bytes that starts with `head`, the rest a hole (no disk used).
+fn sparse(dir: &Path, name: &str, head: &[u8], len: u64) -> PathBuf {
+    let p = dir.join(name);
+    let f = std::fs::File::create(&p).unwrap();
+    (&f).write_all(head).unwrap();
+    f.set_len(len).unwrap();
+    p
+}
+
+#[test]
+fn findings_past_a_thousand_per_code_are_counted_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = std::fs::read_to_string(testdata(ES256)).unwrap();
+    text.push_str(&"\n".repeat(1500));
+    let p = write(dir.path(), "blank.jsonl", text.as_bytes());
+    let r = verify_json(&p, &[ES256_KEYS], &[]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let j = r.json();
+    let kept = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "input.blank_line")
+        .count();
+    assert_eq!(kept, 1000);
+    assert_eq!(j["findings_omitted"]["input.blank_line"], 500);
+}
+
+#[test]
+fn a_key_directory_of_too_many_files_is_an_error() {
+    // (The export-directory limit, 100,000 files, is not exercised: creating them takes tens
+    // of seconds.)
+    // Many files are created far faster in memory where a tmpfs is at hand.
+    let shm = Path::new("/dev/shm");
+    let dir = if shm.is_dir() {
+        tempfile::tempdir_in(shm).unwrap()
+    } else {
+        tempfile::tempdir().unwrap()
+    };
+    for i in 0..=audit_verify::keys::MAX_KEY_DIR_FILES {
+        std::fs::File::create(dir.path().join(format!("{i}.pem"))).unwrap();
+    }
+    let r = run([
+        "verify".as_ref(),
+        testdata(ES256).as_os_str(),
+        "--keys".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    assert_error(&r, "holds more than 10000 files", "key directory");
+}
+
+#[test]
+fn oversized_checkpoints_and_certificates_are_errors() {
+    // (The 256 MiB bundle limit is tested in src/ingest/json.rs without a file.)
+    let dir = tempfile::tempdir().unwrap();
+    let cp = sparse(dir.path(), "big.checkpoint", b"{", (1 << 20) + 1);
+    let r = verify_json(
+        &testdata(ES256),
+        &[ES256_KEYS],
+        &["--checkpoint", cp.to_str().unwrap()],
+    );
+    assert_error(&r, "larger than 1048576 bytes", "checkpoint");
+    let cert = sparse(
+        dir.path(),
+        "big.cert.json",
+        b"{",
+        audit_verify::cert::MAX_CERT_BYTES + 1,
+    );
+    let r = verify_json(
+        &testdata(ES256),
+        &[ES256_KEYS],
+        &["--anchor", cert.to_str().unwrap()],
+    );
+    assert_error(&r, "larger than 67108864 bytes", "certificate");
+}

@@ -245,7 +245,8 @@ impl ArraySplitter {
             }
             match b {
                 b'"' => in_string = true,
-                b'{' | b'[' => depth += 1,
+                // Saturating: 2^32 brackets would otherwise overflow (the unit is too long anyway).
+                b'{' | b'[' => depth = depth.saturating_add(1),
                 b'}' | b']' => {
                     depth = depth.saturating_sub(1);
                     if depth == 0 {
@@ -442,5 +443,16 @@ mod tests {
         assert_eq!(units("{\"other\": []}"), vec![rec(1, "{\"other\": []}")]);
         assert!(matches!(units("{\"records\": 5}")[0], Unit::Problem { .. }));
         assert!(matches!(units("{\"records\": [}")[0], Unit::Problem { .. }));
+    }
+
+    #[test]
+    fn a_bundle_object_over_the_limit_is_refused() {
+        let big = io::Cursor::new(b"{\"records\": [".to_vec())
+            .chain(io::repeat(b' ').take(MAX_BUNDLE_BYTES));
+        let err = open(Box::new(io::BufReader::new(big)), "big.json").err();
+        assert!(
+            matches!(err, Some(IngestError::BundleTooLarge { .. })),
+            "{err:?}"
+        );
     }
 }
