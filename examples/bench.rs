@@ -224,8 +224,8 @@ fn main() {
         }
     }
     println!(
-        "| asqav-ed25519-100k | skipped: profile not implemented yet | | | | | | | | | |\n\
-         | agt-hmac-1m | skipped: profile not implemented yet | | | | | | | | | |"
+        "| asqav-ed25519-100k | skipped: input not generated yet | | | | | | | | | |\n\
+         | agt-hmac-1m | skipped: input not generated yet | | | | | | | | | |"
     );
     println!();
     println!(
