@@ -455,10 +455,13 @@ impl SigningKey {
     /// [`CertError`] when the file cannot be read or is not such a key.
     pub fn load(path: &Path) -> Result<Self, CertError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| CertError::Io {
-            path: name.clone(),
-            source: e,
+        let bytes = read_limited(path, crate::keys::MAX_KEY_FILE_BYTES, None, |why| {
+            CertError::SignKey {
+                path: name.clone(),
+                why,
+            }
         })?;
+        let text = String::from_utf8_lossy(&bytes);
         let der = pem_decode(&text, "PRIVATE KEY").ok_or_else(|| CertError::SignKey {
             path: name.clone(),
             why: "no PEM block \"PRIVATE KEY\" (PKCS#8)".into(),
@@ -593,10 +596,8 @@ pub fn read_certificate(
     if meta.len() > MAX_CERT_BYTES {
         return Err(malformed(format!("larger than {MAX_CERT_BYTES} bytes")));
     }
-    let bytes = std::fs::read(path).map_err(|e| CertError::Io {
-        path: name.clone(),
-        source: e,
-    })?;
+    // Bounded again while reading: a FIFO or device reports no size in advance.
+    let bytes = read_limited(path, MAX_CERT_BYTES, Some(b'{'), malformed)?;
     let value = cjson::parse(bytes.trim_ascii(), &cjson::Limits::default())
         .map_err(|e| malformed(e.to_string()))?;
     let Some(members) = value.as_object() else {
@@ -688,6 +689,51 @@ pub fn read_certificate(
         payload: body,
         signer,
     })
+}
+
+/// Reads at most `limit` bytes of a file; more is the error `too_large` makes of a message.
+fn read_limited(
+    path: &Path,
+    limit: u64,
+    starts_with: Option<u8>,
+    too_large: impl FnOnce(String) -> CertError,
+) -> Result<Vec<u8>, CertError> {
+    use std::io::Read as _;
+    let name = path.display().to_string();
+    let io = |e| CertError::Io {
+        path: name.clone(),
+        source: e,
+    };
+    // Grow in fixed steps rather than doubling, so that a stream that never ends (a device, a
+    // FIFO) costs at most the limit plus one step.
+    const STEP: usize = 1 << 20;
+    let mut file = std::fs::File::open(path).map_err(io)?.take(limit + 1);
+    let mut bytes: Vec<u8> = Vec::new();
+    loop {
+        let len = bytes.len();
+        bytes.reserve_exact(STEP);
+        bytes.resize(len + STEP, 0);
+        let n = file.read(&mut bytes[len..]).map_err(io)?;
+        bytes.truncate(len + n);
+        if n == 0 {
+            break;
+        }
+        // The file must begin as expected (`{` for a certificate): anything else is refused on
+        // its first bytes, before a stream that never ends is read to the limit.
+        if let (Some(want), Some(first)) =
+            (starts_with, bytes.iter().find(|b| !b.is_ascii_whitespace()))
+        {
+            if *first != want {
+                return Err(too_large(format!(
+                    "starts with byte 0x{first:02x}, not a JSON object"
+                )));
+            }
+        }
+    }
+    if bytes.len() as u64 > limit {
+        return Err(too_large(format!("larger than {limit} bytes")));
+    }
+    Ok(bytes)
 }
 
 /// The chain heads a certificate records, for `--anchor`.

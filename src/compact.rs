@@ -8,6 +8,10 @@
 
 use crate::merkle::{Hash, node_hash};
 
+/// The largest `end` a range rebuilt with [`CompactRange::from_parts`] may have: 2^63 leaves, far
+/// beyond any export, and small enough that no subtree arithmetic overflows.
+pub const MAX_END: u64 = 1 << 63;
+
 /// One perfect subtree: `2^level` leaves starting at `start`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Node {
@@ -86,7 +90,10 @@ impl CompactRange {
 
     fn push_node(&mut self, mut node: Node) {
         while let Some(prev) = self.nodes.last() {
-            let width = 1u64 << (node.level + 1);
+            // Two subtrees of 2^63 leaves would make a tree of 2^64: not representable, not merged.
+            let Some(width) = 1u64.checked_shl(node.level + 1) else {
+                break;
+            };
             if prev.level == node.level && prev.start % width == 0 {
                 node = Node {
                     start: prev.start,
@@ -132,13 +139,18 @@ impl CompactRange {
     }
 
     /// Rebuilds a range from its bounds and subtree hashes (left to right), checking that the
-    /// hashes are exactly as many as the decomposition of `[begin, end)` needs.
+    /// hashes are exactly as many as the decomposition of `[begin, end)` needs, and that `end` is
+    /// at most [`MAX_END`].
     ///
     /// # Errors
     /// [`CompactError::Malformed`] when the count does not fit.
     pub fn from_parts(begin: u64, end: u64, hashes: &[Hash]) -> Result<Self, CompactError> {
+        // The bounds come from certificates: past MAX_END the subtree arithmetic would overflow.
+        if begin > end || end > MAX_END {
+            return Err(CompactError::Malformed { begin, end });
+        }
         let shape = decompose(begin, end);
-        if shape.len() != hashes.len() || begin > end {
+        if shape.len() != hashes.len() {
             return Err(CompactError::Malformed { begin, end });
         }
         Ok(CompactRange {
@@ -235,5 +247,22 @@ mod tests {
         assert!(CompactRange::from_parts(0, 3, &[leaf_hash(b"x")]).is_err());
         assert!(CompactRange::from_parts(5, 4, &[]).is_err());
         assert_eq!(CompactRange::new(7).root(), None);
+    }
+
+    #[test]
+    fn bounds_near_two_to_the_64_are_refused_not_overflowed() {
+        // See: fuzz target `merkle`; a certificate's `merkle.begin`/`end` are untrusted numbers.
+        let h = [1u8; 32];
+        assert!(CompactRange::from_parts(0, u64::MAX, &[h; 64]).is_err());
+        assert!(CompactRange::from_parts((1 << 63) + 5, u64::MAX, &[h; 3]).is_err());
+        assert!(CompactRange::from_parts(u64::MAX, u64::MAX, &[]).is_err());
+        let top = CompactRange::from_parts(0, MAX_END, &[h]).unwrap();
+        assert_eq!(top.nodes()[0].level, 63);
+        let mut grown = top.clone();
+        grown.push(h);
+        assert_eq!(grown.end(), MAX_END + 1);
+        assert!(grown.root().is_some());
+        let odd = CompactRange::from_parts(MAX_END - 3, MAX_END, &[h, h]).unwrap();
+        assert_eq!(odd.nodes().len(), 2);
     }
 }

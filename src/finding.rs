@@ -518,45 +518,63 @@ impl Finding {
 /// control characters with a visible one-byte placeholder so offsets stay valid and terminals
 /// stay safe. Returns the text and the span within it.
 pub fn make_quote(line: &[u8], span: Option<Range<usize>>, limit: usize) -> Quote {
-    let text = String::from_utf8_lossy(line);
-    let text: String = text
-        .chars()
-        .flat_map(|c| {
-            let n = if c.is_control() { c.len_utf8() } else { 0 };
-            std::iter::repeat_n('?', n).chain((n == 0).then_some(c))
-        })
-        .collect();
-    // from_utf8_lossy may change byte lengths; clamp the span to the text.
-    let span = span.map(|s| s.start.min(text.len())..s.end.min(text.len()));
-    if text.len() <= limit {
+    if line.len() <= limit {
+        let text = quotable(line);
+        // from_utf8_lossy may change byte lengths; clamp the span to the text.
+        let span = span.map(|s| s.start.min(text.len())..s.end.min(text.len()));
         return Quote { text, span };
     }
+    // Choose the window on the raw bytes and convert only it: a record may be megabytes long
+    // and have many findings, so the cost of a quote must not grow with the line.
+    let span = span.map(|s| s.start.min(line.len())..s.end.min(line.len()));
     let (centre_start, centre_end) = match &span {
         Some(s) => (s.start, s.end.min(s.start + limit / 2)),
         None => (0, 0),
     };
     let half = (limit.saturating_sub(centre_end - centre_start)) / 2;
     let mut start = centre_start.saturating_sub(half);
-    let mut end = (centre_end + half).min(text.len());
+    let mut end = (centre_end + half).min(line.len());
     if end - start < limit {
         start = end.saturating_sub(limit);
-        end = (start + limit).min(text.len());
+        end = (start + limit).min(line.len());
     }
-    while !text.is_char_boundary(start) {
-        start += 1;
+    // Do not cut a UTF-8 sequence (at most three continuation bytes follow its lead byte).
+    let continuation = |i: usize| line.get(i).is_some_and(|b| b & 0xC0 == 0x80);
+    for _ in 0..3 {
+        if continuation(start) && start < end {
+            start += 1;
+        }
+        if continuation(end) && end > start {
+            end -= 1;
+        }
     }
-    while !text.is_char_boundary(end) {
-        end -= 1;
+    let mut text = quotable(&line[start..end]);
+    // Invalid UTF-8 widens (one byte becomes U+FFFD): cut again to the limit.
+    if text.len() > limit {
+        let mut cut = limit;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
     }
     let span = span.map(|s| {
-        let a = s.start.clamp(start, end) - start;
-        let b = s.end.clamp(start, end) - start;
+        let a = (s.start.clamp(start, end) - start).min(text.len());
+        let b = (s.end.clamp(start, end) - start).min(text.len());
         a..b
     });
-    Quote {
-        text: text[start..end].to_string(),
-        span,
-    }
+    Quote { text, span }
+}
+
+/// The bytes as text, invalid UTF-8 replaced and each byte of a control character shown as `?`
+/// (so offsets into valid UTF-8 are kept).
+fn quotable(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .flat_map(|c| {
+            let n = if c.is_control() { c.len_utf8() } else { 0 };
+            std::iter::repeat_n('?', n).chain((n == 0).then_some(c))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -607,5 +625,26 @@ mod tests {
         let q = make_quote(line.as_bytes(), Some(4001..4003), 51);
         assert!(q.text.len() <= 51);
         assert!(q.text.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn quote_of_a_huge_line_costs_only_its_window() {
+        // Four MiB with many findings must not mean many passes over four MiB.
+        let mut line = "é".repeat(2 * 1024 * 1024).into_bytes();
+        line.extend_from_slice(b"\"key\":\xff\x01");
+        let at = line.len() - 8;
+        let started = std::time::Instant::now();
+        for _ in 0..200 {
+            let q = make_quote(&line, Some(at..at + 5), 100);
+            assert!(q.text.len() <= 100);
+            assert_eq!(&q.text[q.span.clone().unwrap()], "\"key\"");
+            // The replacement character widens the tail past the limit: it is cut, the span kept.
+            assert!(q.text.ends_with("\"key\":"), "{}", q.text);
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let invalid = vec![0xffu8; 10_000];
+        let q = make_quote(&invalid, Some(5000..5001), 100);
+        assert!(q.text.len() <= 100 && q.text.chars().all(|c| c == '\u{fffd}'));
+        assert!(q.span.is_some());
     }
 }

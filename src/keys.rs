@@ -27,6 +27,12 @@ use spki::{SpkiProblem, shown};
 /// The largest key file read, in bytes (1 MiB).
 pub const MAX_KEY_FILE_BYTES: u64 = 1 << 20;
 
+/// Most key files taken from one directory.
+pub const MAX_KEY_DIR_FILES: usize = 10_000;
+
+/// Most keys in one ring, all files together.
+pub const MAX_KEYS: usize = 100_000;
+
 /// How a kid was matched to a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KidRule {
@@ -178,6 +184,30 @@ pub enum KeyError {
         size: u64,
         /// The limit.
         limit: u64,
+    },
+    /// A directory with more than [`MAX_KEY_DIR_FILES`] files.
+    #[error("directory {path} holds more than {limit} files")]
+    #[diagnostic(
+        code(audit_verify::keys::too_many_files),
+        help(
+            "point at the directory of key files, not at a folder of exports or a home directory"
+        )
+    )]
+    TooManyFiles {
+        /// The directory.
+        path: PathBuf,
+        /// The limit.
+        limit: usize,
+    },
+    /// More than [`MAX_KEYS`] keys in all.
+    #[error("more than {limit} keys supplied")]
+    #[diagnostic(
+        code(audit_verify::keys::too_many_keys),
+        help("supply the keys of the signers of this export only")
+    )]
+    TooManyKeys {
+        /// The limit.
+        limit: usize,
     },
     /// A directory without any key file.
     #[error("directory {path} holds no key files")]
@@ -480,9 +510,15 @@ impl KeyRing {
                 }
                 for file in files {
                     load_file(&file, &mut all)?;
+                    if all.keys.len() > MAX_KEYS {
+                        return Err(KeyError::TooManyKeys { limit: MAX_KEYS });
+                    }
                 }
             } else {
                 load_file(path, &mut all)?;
+            }
+            if all.keys.len() > MAX_KEYS {
+                return Err(KeyError::TooManyKeys { limit: MAX_KEYS });
             }
         }
         if let Some((kid, first, second)) = conflicting_kid(&all.keys) {
@@ -518,16 +554,24 @@ impl KeyRing {
 
     fn build(keys: Vec<Key>, mut warnings: Vec<String>) -> KeyRing {
         let mut ring_keys: Vec<Key> = Vec::with_capacity(keys.len());
+        // Entries of each public key, in ring order: a ring of many keys builds in linear time.
+        let mut entries: HashMap<PublicKey, Vec<usize>> = HashMap::new();
         for key in keys {
             // The same key again, under the same kid or where one side has none
             // (a PEM and a JWKS of one key), is one entry.
-            let same = ring_keys.iter().position(|k| {
-                k.public == key.public
-                    && (k.declared_kid == key.declared_kid
+            let same = entries.get(&key.public).and_then(|list| {
+                list.iter().copied().find(|&i| {
+                    let k = &ring_keys[i];
+                    k.declared_kid == key.declared_kid
                         || k.declared_kid.is_none()
-                        || key.declared_kid.is_none())
+                        || key.declared_kid.is_none()
+                })
             });
             let Some(i) = same else {
+                entries
+                    .entry(key.public.clone())
+                    .or_default()
+                    .push(ring_keys.len());
                 ring_keys.push(key);
                 continue;
             };
@@ -686,6 +730,12 @@ fn key_files_in(dir: &Path) -> Result<Vec<PathBuf>, KeyError> {
             .is_file();
         if is_file {
             files.push((name, path));
+            if files.len() > MAX_KEY_DIR_FILES {
+                return Err(KeyError::TooManyFiles {
+                    path: dir.to_path_buf(),
+                    limit: MAX_KEY_DIR_FILES,
+                });
+            }
         }
     }
     files.sort();

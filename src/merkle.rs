@@ -198,7 +198,9 @@ fn bit_len(x: u64) -> u32 {
 /// the path inside the perfect subtree shared with the last leaf, plus the border nodes.
 fn inclusion_len(index: u64, size: u64) -> usize {
     let inner = bit_len(index ^ (size - 1));
-    let border = (index >> inner).count_ones();
+    // `inner` is 64 when the tree's top bit separates index and last leaf: no border nodes then
+    // (a plain `>>` by 64 overflows).
+    let border = index.checked_shr(inner).unwrap_or(0).count_ones();
     (inner + border) as usize
 }
 
@@ -296,7 +298,7 @@ pub fn verify_inclusion<P: AsRef<[u8]>>(
 fn consistency_len(size1: u64, size2: u64) -> usize {
     let index = size1 - 1;
     let inner = bit_len(index ^ (size2 - 1));
-    let border = (index >> inner).count_ones();
+    let border = index.checked_shr(inner).unwrap_or(0).count_ones();
     let shift = size1.trailing_zeros();
     // When size1 is a power of two its own root is the seed and is not part of the proof.
     let start = usize::from(size1 != 1 << shift);
@@ -573,5 +575,36 @@ mod tests {
             verify_consistency::<Hash>(3, 2, &[], &head, &head),
             Err(MerkleError::SizesDecrease { .. })
         ));
+    }
+
+    #[test]
+    fn proof_lengths_past_two_to_the_63_do_not_overflow() {
+        // See: fuzz target `merkle` (crash in inclusion_len); `leaf_index`, `tree_size` and
+        // checkpoint sizes come from untrusted input.
+        let size = (1u64 << 63) + 1;
+        let sides = inclusion_sides(0, size).unwrap();
+        assert_eq!(sides.len(), 64);
+        assert!(sides.iter().all(|s| *s == Side::Right));
+        assert_eq!(inclusion_sides(size - 1, size).unwrap(), vec![Side::Left]);
+        let h = [7u8; 32];
+        assert_eq!(
+            verify_inclusion(0, size, &h, &vec![h; 63], &h),
+            Err(MerkleError::ProofLength {
+                expected: 64,
+                found: 63
+            })
+        );
+        assert!(matches!(
+            verify_inclusion(0, size, &h, &vec![h; 64], &h),
+            Err(MerkleError::RootMismatch { .. })
+        ));
+        assert_eq!(
+            verify_consistency(1, size, &[h; 3], &h, &h),
+            Err(MerkleError::ProofLength {
+                expected: 64,
+                found: 3
+            })
+        );
+        assert!(verify_consistency(1, u64::MAX, &vec![h; 64], &h, &h).is_err());
     }
 }

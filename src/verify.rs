@@ -168,6 +168,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             source,
             units,
             summary,
+            first_problem: None,
         };
         let mut current = reader.next_batch()?;
         if runner.is_none() {
@@ -258,6 +259,9 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         }
         progress.records(&source.name, reader.summary.records);
         progress.advance(&source.name, reader.summary.bytes);
+        if first_failure.is_none() {
+            first_failure = reader.first_problem.take();
+        }
         let BatchReader {
             units, mut summary, ..
         } = reader;
@@ -395,6 +399,8 @@ struct BatchReader<'a> {
     source: &'a ingest::Source,
     units: Box<dyn ingest::Units>,
     summary: InputSummary,
+    /// The first unit the container could not deliver: `(source, line, why)`.
+    first_problem: Option<(usize, u64, String)>,
 }
 
 impl BatchReader<'_> {
@@ -409,10 +415,7 @@ impl BatchReader<'_> {
         };
         let mut bytes_in_batch = 0;
         for unit in self.units.by_ref() {
-            let unit = unit.map_err(|e| IngestError::Io {
-                name: self.source.name.clone(),
-                source: e,
-            })?;
+            let unit = unit.map_err(|e| IngestError::read(&self.source.name, e))?;
             match unit {
                 Unit::Record {
                     line,
@@ -456,6 +459,10 @@ impl BatchReader<'_> {
                     text,
                 } => {
                     summary.lines = summary.lines.max(line);
+                    // A container that yields nothing else (a broken bundle) says why here.
+                    if self.first_problem.is_none() {
+                        self.first_problem = Some((index, line, message.clone()));
+                    }
                     let at = loc(index, line, summary.records);
                     let quote = (!text.is_empty()).then(|| make_quote(&text, None, QUOTE_LIMIT));
                     let mut f = Finding::new(code, message).at(at.clone());

@@ -338,6 +338,17 @@ mod tests {
     const NOTE: &str = "This is an example message.\n\n\u{2014} example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
 
     #[test]
+    fn more_than_a_hundred_signature_lines_are_refused() {
+        let line = NOTE.split("\n\n").nth(1).unwrap();
+        let body = "This is an example message.\n\n";
+        let at_limit = format!("{body}{}", line.repeat(MAX_SIGNATURES));
+        assert_eq!(parse_note(&at_limit).unwrap().signatures.len(), 100);
+        let over = format!("{body}{}", line.repeat(MAX_SIGNATURES + 1));
+        let e = parse_note(&over).unwrap_err();
+        assert!(e.contains("more than 100 signature lines"), "{e}");
+    }
+
+    #[test]
     fn the_spec_example_verifies() {
         let key = parse_vkey(VKEY).unwrap();
         assert_eq!(key.id, 0x530d903a);

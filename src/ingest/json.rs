@@ -29,10 +29,7 @@ pub fn open(
     mut stream: Box<dyn BufRead + Send>,
     name: &str,
 ) -> Result<(Box<dyn Units>, Option<Vec<u8>>), IngestError> {
-    let io_err = |e| IngestError::Io {
-        name: name.to_string(),
-        source: e,
-    };
+    let io_err = |e| IngestError::read(name, e);
     // Skip a BOM and whitespace to see which kind it is.
     let first = loop {
         let buf = stream.fill_buf().map_err(io_err)?;
@@ -248,7 +245,8 @@ impl ArraySplitter {
             }
             match b {
                 b'"' => in_string = true,
-                b'{' | b'[' => depth += 1,
+                // Saturating: 2^32 brackets would otherwise overflow (the unit is too long anyway).
+                b'{' | b'[' => depth = depth.saturating_add(1),
                 b'}' | b']' => {
                     depth = depth.saturating_sub(1);
                     if depth == 0 {
@@ -445,5 +443,16 @@ mod tests {
         assert_eq!(units("{\"other\": []}"), vec![rec(1, "{\"other\": []}")]);
         assert!(matches!(units("{\"records\": 5}")[0], Unit::Problem { .. }));
         assert!(matches!(units("{\"records\": [}")[0], Unit::Problem { .. }));
+    }
+
+    #[test]
+    fn a_bundle_object_over_the_limit_is_refused() {
+        let big = io::Cursor::new(b"{\"records\": [".to_vec())
+            .chain(io::repeat(b' ').take(MAX_BUNDLE_BYTES));
+        let err = open(Box::new(io::BufReader::new(big)), "big.json").err();
+        assert!(
+            matches!(err, Some(IngestError::BundleTooLarge { .. })),
+            "{err:?}"
+        );
     }
 }

@@ -40,6 +40,15 @@ pub const MAX_DIR_FILES: usize = 100_000;
 /// How much of an input is looked at to detect its container.
 const SNIFF_BYTES: usize = 64 * 1024;
 
+/// Decompressed bytes of a gzip input always accepted, whatever the compression ratio.
+pub const GZIP_RATIO_FLOOR: u64 = 64 * 1024 * 1024;
+
+/// Past [`GZIP_RATIO_FLOOR`], the most bytes a gzip input may expand to per compressed byte.
+/// Exports compress about 3:1 (70:1 for a file repeated verbatim); deflate reaches about 1000:1
+/// only on degenerate data such as a run of zeros, so a gzip bomb is stopped after 64 MiB instead
+/// of costing time in proportion to its expanded size.
+pub const MAX_GZIP_RATIO: u64 = 200;
+
 /// An input as named on the command line (or found in a directory).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
@@ -151,6 +160,59 @@ impl InputDigest {
         let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
         (guard.0.clone().finalize().into(), guard.1)
     }
+
+    /// The byte count so far.
+    fn len(&self) -> u64 {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).1
+    }
+}
+
+/// Why a gzip input was refused as a likely decompression bomb (carried inside an
+/// [`io::Error`] from the decompressing reader to [`IngestError::read`]).
+#[derive(Debug)]
+struct GzipBomb {
+    expanded: u64,
+    compressed: u64,
+}
+
+impl std::fmt::Display for GzipBomb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "gzip data expanded to {} bytes from {} compressed bytes",
+            self.expanded, self.compressed
+        )
+    }
+}
+
+impl std::error::Error for GzipBomb {}
+
+/// Counts decompressed bytes and stops a gzip stream whose expansion passes
+/// [`MAX_GZIP_RATIO`] once it has produced [`GZIP_RATIO_FLOOR`] bytes.
+struct RatioLimit<R> {
+    inner: R,
+    compressed: InputDigest,
+    expanded: u64,
+}
+
+impl<R: Read> Read for RatioLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.expanded += n as u64;
+        if self.expanded > GZIP_RATIO_FLOOR {
+            let compressed = self.compressed.len();
+            if self.expanded > compressed.saturating_mul(MAX_GZIP_RATIO) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    GzipBomb {
+                        expanded: self.expanded,
+                        compressed,
+                    },
+                ));
+            }
+        }
+        Ok(n)
+    }
 }
 
 struct HashingReader<R> {
@@ -169,7 +231,8 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 /// The SHA-256 of a whole input: the bytes hashed while reading when they were all read, else the
-/// file read again (a container may stop before the end, e.g. after a broken JSON array).
+/// file read again (a container may stop before the end, e.g. after a broken JSON array). A
+/// stream (standard input, a FIFO) cannot be read again: its digest covers the bytes read.
 ///
 /// # Errors
 /// An I/O error when the file cannot be read again.
@@ -178,8 +241,9 @@ pub fn input_sha256(source: &Source, digest: &InputDigest) -> io::Result<[u8; 32
     if source.is_stdin() {
         return Ok(hash);
     }
-    let len = std::fs::metadata(&source.path)?.len();
-    if count == len {
+    let meta = std::fs::metadata(&source.path)?;
+    // Opening a FIFO again would wait for a writer that never comes.
+    if !meta.is_file() || meta.len() == count {
         return Ok(hash);
     }
     let mut h = Sha256::new();
@@ -264,6 +328,45 @@ pub enum IngestError {
     #[error("standard input (-) can be read only once")]
     #[diagnostic(code(audit_verify::ingest::stdin_twice))]
     StdinTwice,
+    /// A gzip input that expands beyond [`MAX_GZIP_RATIO`] (a likely decompression bomb).
+    #[error(
+        "{name}: gzip data expands more than {MAX_GZIP_RATIO} times ({expanded} bytes from {compressed}); refused as a likely decompression bomb"
+    )]
+    #[diagnostic(
+        code(audit_verify::ingest::gzip_bomb),
+        help(
+            "exports compress about 3:1; if this one is genuine, decompress it and verify the plain file"
+        )
+    )]
+    GzipBomb {
+        /// The input.
+        name: String,
+        /// Decompressed bytes when it was stopped.
+        expanded: u64,
+        /// Compressed bytes read by then.
+        compressed: u64,
+    },
+}
+
+impl IngestError {
+    /// The error for a failed read of input `name`: [`IngestError::GzipBomb`] when the
+    /// decompressing reader stopped a bomb, else [`IngestError::Io`].
+    pub fn read(name: &str, source: io::Error) -> IngestError {
+        if let Some(bomb) = source
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<GzipBomb>())
+        {
+            return IngestError::GzipBomb {
+                name: name.to_string(),
+                expanded: bomb.expanded,
+                compressed: bomb.compressed,
+            };
+        }
+        IngestError::Io {
+            name: name.to_string(),
+            source,
+        }
+    }
 }
 
 /// Expands directories into their files (name order, hidden files skipped, not recursive) and
@@ -417,7 +520,11 @@ pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, Inge
     let mut reader: Box<dyn BufRead + Send> = if gzip {
         Box::new(BufReader::with_capacity(
             256 * 1024,
-            flate2::bufread::MultiGzDecoder::new(raw),
+            RatioLimit {
+                inner: flate2::bufread::MultiGzDecoder::new(raw),
+                compressed: digest.clone(),
+                expanded: 0,
+            },
         ))
     } else {
         Box::new(raw)

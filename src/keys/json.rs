@@ -6,6 +6,7 @@
 //! `{"alg":"ML-DSA-65","pk"}`). Duplicate JSON members are refused, private
 //! members are refused, and base64url members must be unpadded base64url.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use base64::Engine as _;
@@ -34,7 +35,7 @@ pub(super) fn parse_json(bytes: &[u8], path: &Path, out: &mut Parsed) -> Result<
     let Value::Object(top) = value else {
         return Err(unknown());
     };
-    let before = out.keys.len();
+    let mut set = SetIndex::default();
     if let Some(keys) = top.get("keys") {
         let entries = keys.as_array().ok_or_else(|| KeyError::BadMember {
             path: path.to_path_buf(),
@@ -48,13 +49,13 @@ pub(super) fn parse_json(bytes: &[u8], path: &Path, out: &mut Parsed) -> Result<
                 .as_object()
                 .ok_or_else(|| at.bad("keys[]", "must be an object"))?;
             if let Some(key) = parse_entry(obj, &at, &i.to_string(), out)? {
-                push_deduped(key, path, before, out)?;
+                push_deduped(key, path, &mut set, out)?;
             }
         }
     } else if top.contains_key("kty") || top.contains_key("public_key") {
         let at = Ctx::new(path, "JWK".into());
         if let Some(key) = parse_entry(&top, &at, "0", out)? {
-            push_deduped(key, path, before, out)?;
+            push_deduped(key, path, &mut set, out)?;
         }
     } else if !top.is_empty()
         && top
@@ -65,7 +66,7 @@ pub(super) fn parse_json(bytes: &[u8], path: &Path, out: &mut Parsed) -> Result<
             let at = Ctx::new(path, format!("keystore entry \"{}\"", shown(kid)));
             let obj = entry.as_object().ok_or_else(unknown)?;
             let key = parse_keystore_entry(obj, kid, &at)?;
-            push_deduped(key, path, before, out)?;
+            push_deduped(key, path, &mut set, out)?;
         }
     } else {
         return Err(unknown());
@@ -73,26 +74,39 @@ pub(super) fn parse_json(bytes: &[u8], path: &Path, out: &mut Parsed) -> Result<
     Ok(())
 }
 
+/// The keys of one set so far, indexed so that a large set is read in linear time.
+#[derive(Default)]
+struct SetIndex {
+    /// (key, declared kid) pairs.
+    pairs: HashSet<(PublicKey, Option<String>)>,
+    /// The key each declared kid names.
+    kids: HashMap<String, PublicKey>,
+}
+
 /// Adds `key` unless the same key with the same kid is already in this set;
 /// a kid already naming a different key in this set is an error.
-fn push_deduped(key: Key, path: &Path, set_start: usize, out: &mut Parsed) -> Result<(), KeyError> {
-    let set = &out.keys[set_start..];
-    if set
-        .iter()
-        .any(|k| k.public == key.public && k.declared_kid == key.declared_kid)
-    {
+fn push_deduped(
+    key: Key,
+    path: &Path,
+    set: &mut SetIndex,
+    out: &mut Parsed,
+) -> Result<(), KeyError> {
+    let pair = (key.public.clone(), key.declared_kid.clone());
+    if set.pairs.contains(&pair) {
         return Ok(());
     }
-    let clash = key.declared_kid.as_ref().is_some_and(|kid| {
-        set.iter()
-            .any(|k| k.declared_kid.as_ref() == Some(kid) && k.public != key.public)
-    });
-    if clash {
-        return Err(KeyError::DuplicateKid {
-            path: path.to_path_buf(),
-            kid: shown(key.declared_kid.as_deref().unwrap_or_default()),
-        });
+    if let Some(kid) = &key.declared_kid {
+        if set.kids.get(kid).is_some_and(|named| *named != key.public) {
+            return Err(KeyError::DuplicateKid {
+                path: path.to_path_buf(),
+                kid: shown(kid),
+            });
+        }
+        set.kids
+            .entry(kid.clone())
+            .or_insert_with(|| key.public.clone());
     }
+    set.pairs.insert(pair);
     out.keys.push(key);
     Ok(())
 }

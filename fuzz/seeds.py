@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Writes the seed inputs of every fuzz target into corpus/<target>/ from testdata/.
+
+Deterministic: the same testdata gives the same seeds. The certificate seeds need a certificate
+(pass --cert PATH, e.g. one written by `audit-verify verify ... --certificate`); without it the
+cert corpus gets only hand-written statements. Run `cargo fuzz cmin` afterwards to shrink.
+"""
+import base64, gzip, hashlib, json, os, struct, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TD = os.path.join(HERE, "..", "testdata")
+
+
+def read(rel):
+    with open(os.path.join(TD, rel), "rb") as f:
+        return f.read()
+
+
+def put(target, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def lines(rel):
+    return [l for l in read(rel).decode().split("\n") if l.strip()]
+
+
+def syslog(ls, style):
+    out = []
+    for i, l in enumerate(ls):
+        ts = "2026-10-01T12:00:%02d.000Z" % (i % 60)
+        if style == "msg":
+            out.append("<14>1 %s agent-host aat-recorder 4242 AUDIT - %s" % (ts, l))
+        elif style == "bom":
+            out.append('<14>1 %s agent-host aat-recorder - - [meta@32473 seq="%d"] \ufeff%s' % (ts, i, l))
+        elif style == "sd":
+            e = l.replace("\\", "\\\\").replace('"', '\\"').replace("]", "\\]")
+            out.append('<14>1 %s agent-host aat-recorder - AUDIT [aat@32473 record="%s"]' % (ts, e))
+        elif style == "3164":
+            out.append("<14>Oct  1 12:00:%02d agent-host aat: %s" % (i % 60, l))
+    return out
+
+
+def csv_text(ls):
+    recs = [json.loads(l) for l in ls]
+    cols = []
+    for r in recs:
+        for k in r:
+            if k not in cols:
+                cols.append(k)
+    def cell(v):
+        if v is None:
+            return ""
+        s = v if isinstance(v, str) else json.dumps(v, separators=(",", ":"), ensure_ascii=False)
+        if any(c in s for c in ',"\n\r'):
+            s = '"' + s.replace('"', '""') + '"'
+        return s
+    rows = [",".join(cols)] + [",".join(cell(r.get(c)) for c in cols) for r in recs]
+    return "\n".join(rows) + "\n"
+
+
+def main():
+    cert = None
+    if "--cert" in sys.argv:
+        cert = open(sys.argv[sys.argv.index("--cert") + 1], "rb").read()
+    exports = sorted(f for f in os.listdir(os.path.join(TD, "aat")) if f.endswith(".jsonl"))
+    for f in exports:
+        raw = read("aat/" + f)
+        ls = lines("aat/" + f)
+        put("jsonl_record", raw)
+        put("verify_run", b"\x00" + raw)
+        for l in ls[:3]:
+            put("canon_jcs", l.encode())
+        if f in ("ok--gen-es256-seq.jsonl", "ok--spec10-merkle.jsonl", "ok--gen-hybrid.jsonl"):
+            arr = ("[\n" + ",\n".join(ls) + "\n]\n").encode()
+            bundle = ('{\n"export": {"producer": "test"},\n"records": [\n' + ",\n".join(ls) + "\n]\n}\n").encode()
+            put("json_array", arr)
+            put("json_array", bundle)
+            put("verify_run", b"\x00" + arr)
+            put("verify_run", b"\x02" + bundle)
+            put("verify_run", b"\x80" + raw)
+            put("verify_run", b"\x38" + raw)
+            put("verify_run", b"\x40" + raw)
+            for style in ("msg", "bom", "sd", "3164"):
+                text = ("\n".join(syslog(ls, style)) + "\n").encode()
+                put("syslog", text)
+                put("verify_run", b"\x03" + text)
+            octets = "".join("%d %s\n" % (len(m.encode()), m) for m in syslog(ls, "msg")).encode()
+            put("syslog", octets)
+            put("verify_run", b"\x00" + octets)
+            c = csv_text(ls).encode()
+            put("csv", c)
+            put("verify_run", b"\x04" + c)
+    put("csv", b"record_id,timestamp,session_id,prev_hash,action_detail,sequence_number\nr1,2026-10-01T12:00:00Z,s,,\"{\"\"event\"\":\"\"x\"\"}\",0\n")
+    for m in syslog(lines("aat/ok--gen-es256-seq.jsonl")[:2], "sd"):
+        put("syslog", m.encode())
+
+    for tok in ["0", "-0", "1", "-1.5e-7", "1e21", "1e-7", "123456789012345678", "9007199254740991",
+                "9007199254740992", "1E400", "5e-324", "1.7976931348623157e308", "0.1", "100", "-0.0"]:
+        put("jcs_number", tok.encode())
+    for v in [0.0, -0.0, 1e21, 1e-7, 5e-324, 2.0 ** 53, 1 / 3]:
+        put("jcs_number", struct.pack("<d", v))
+    for doc in [b'{"b":[1,true,null,"\\u00e9\\ud83d\\ude02"],"a":{"\\u0061":-0}}', b'[1e400]',
+                b'{"a":1,"a":2}', b'"\\ud800"', b'[' * 130 + b']' * 130, b'{"\xe2\x82\xac":"\x7f","\\n":[]}']:
+        put("canon_jcs", doc)
+
+    keydir = []
+    for f in sorted(os.listdir(os.path.join(TD, "keys"))):
+        p = os.path.join("keys", f)
+        if os.path.isfile(os.path.join(TD, p)):
+            put("keys", read(p))
+            keydir.append(read(p))
+    put("keys", read("keys/test-only/agent-es256.pem"))
+    put("keys", (read("keys/gen-agent.pub.pem") + read("keys/gen-mldsa65.pub.pem")))
+    put("keys", b"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo".hex().encode()[:64])
+    put("key_dir", b"\n%%\n".join(keydir[:4]))
+    put("key_dir", b"\x01" + b"\n%%\n".join(keydir[4:8]))
+
+    for f in sorted(os.listdir(os.path.join(TD, "checkpoints"))):
+        data = read("checkpoints/" + f)
+        put("checkpoint", data)
+
+    for _ in range(1):
+        put("merkle", bytes(range(256)))
+        put("merkle", b"\x05" + b"\x00" * 7 + b"\x0c" + b"\x00" * 7 + bytes(range(200)))
+
+    if cert:
+        put("cert", b"\x00" + cert)
+        payload = base64.b64decode(json.loads(cert)["payload"])
+        put("cert", b"\x01" + payload)
+    put("cert", b'\x01{"_type":"https://in-toto.io/Statement/v1","predicateType":"urn:audit-verify:predicate:verification:v1","subject":[],"predicate":{}}')
+
+
+if __name__ == "__main__":
+    main()
