@@ -50,11 +50,15 @@ for t in "${targets[@]}"; do
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
   rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
   last=$(grep -E '^#[0-9]+' "$log" | grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*' | tail -1)
+  # Plateau: the execution at which the edge coverage last grew, as a share of the run.
+  last_cov=$(grep -E '^#[0-9]+' "$log" | awk '{n=substr($1,2); for(i=1;i<=NF;i++) if($i=="cov:") c=$(i+1);
+      if(c>best){best=c; at=n}} END {print at+0}')
   after=$(find "artifacts/$t" -type f | wc -l)
   crashes=$((after - before))
   [ "$crashes" -gt 0 ] && failed=1
-  summary+=("$(printf '%-14s execs %-10s exec/s %-7s %-36s peak_rss_mb %-6s new_crashes %s' \
-    "$t" "${execs:-?}" "${rate:-?}" "${last:-cov: ?}" "${rss:-?}" "$crashes")")
+  grew=$(awk -v a="${last_cov:-0}" -v e="${execs:-0}" 'BEGIN {if (e > 0) printf "%d%%", 100*a/e; else print "?"}')
+  summary+=("$(printf '%-14s execs %-10s exec/s %-7s %-36s cov_last_grew_at %-6s peak_rss_mb %-6s new_crashes %s' \
+    "$t" "${execs:-?}" "${rate:-?}" "${last:-cov: ?}" "$grew" "${rss:-?}" "$crashes")")
 done
 
 echo

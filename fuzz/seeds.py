@@ -127,6 +127,21 @@ def main():
         put("merkle", bytes(range(256)))
         put("merkle", b"\x05" + b"\x00" * 7 + b"\x0c" + b"\x00" * 7 + bytes(range(200)))
 
+    # Profile files: each built-in and the documented example, followed by an export it reads.
+    root = os.path.join(HERE, "..")
+    def text(rel):
+        with open(os.path.join(root, rel), "rb") as f:
+            return f.read()
+    for prof, export in [("src/profile/builtin/asqav.toml", "asqav/ok--gen-receipts.jsonl"),
+                         ("src/profile/builtin/agt-filesink.toml", "agt/ok--gen-filesink-rotated.jsonl"),
+                         ("src/profile/builtin/agt-audit.toml", "agt/ok--gen-audit-export.json"),
+                         ("src/profile/builtin/agt-cloudevents.toml", "agt/ok--interop-audit-cloudevents.json"),
+                         ("src/profile/builtin/agt-mcp.toml", "agt/ok--gen-mcp-receipts.json"),
+                         ("src/profile/builtin/aat.toml", "aat/ok--gen-es256-seq.jsonl"),
+                         ("docs/profiles/agent-receipts.toml", "agent-receipts/ok--sdk-chain.jsonl")]:
+        body = b"\n".join(read(export).split(b"\n")[:6])
+        put("profile_file", text(prof) + b"\n%%\n" + body)
+
     if cert:
         put("cert", b"\x00" + cert)
         payload = base64.b64decode(json.loads(cert)["payload"])
