@@ -28,6 +28,7 @@ static RING: LazyLock<KeyRing> = LazyLock::new(|| {
         source: "harness".into(),
         status: None,
         revoked_at: None,
+        binding: Default::default(),
     });
     KeyRing::from_keys(keys)
 });

@@ -10,7 +10,7 @@ use audit_verify_fuzz::same_value;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(units) = json::open(Box::new(Cursor::new(data.to_vec())), "fuzz") else {
+    let Ok((units, _bundle)) = json::open(Box::new(Cursor::new(data.to_vec())), "fuzz") else {
         return;
     };
     let units: Vec<Unit> = units
@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let elements = match &whole {
         Value::Array(items) => items,
-        Value::Object(_) => match whole.get("records") {
+        Value::Object(_) => match json::RECORD_MEMBERS.iter().find_map(|m| whole.get(m)) {
             Some(Value::Array(items)) => items,
             _ => return,
         },
