@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest as _, Sha256};
 
 use crate::canon::json::{Member, Value};
 use crate::crypto::{KeyAlg, PreparedKey, Provider, Signature};
@@ -159,11 +160,11 @@ pub type Note = (Code, String, &'static str, Option<(String, String)>);
 /// Checks the signature members of one AAT record.
 ///
 /// `signing_input` is `M`; `None` when the record could not be canonicalized (then nothing can be
-/// verified and the outcome is `Unknown` unless the record is unsigned).
+/// verified and the outcome is `Unknown` unless the record is unsigned). ES256 signs `M` itself;
+/// ML-DSA-65 signs SHA-256(`M`), computed here only for the records that need it.
 pub fn check_aat(
     record: &[Member],
     signing_input: Option<&[u8]>,
-    digest: Option<&[u8; 32]>,
     ctx: &SigContext,
     notes: &mut Vec<Note>,
 ) -> SigOutcome {
@@ -207,7 +208,7 @@ pub fn check_aat(
         Ok(k) => k,
         Err(()) => return SigOutcome::Failed,
     };
-    let (Some(m), Some(d)) = (signing_input, digest) else {
+    let Some(m) = signing_input else {
         return SigOutcome::Unknown;
     };
     match alg {
@@ -224,7 +225,8 @@ pub fn check_aat(
             es256(signature, "signature", kid, m, ctx, notes, Code::SigInvalid)
         }
         "ML-DSA-65" => {
-            let pq = mldsa65(signature, kid, d, ctx, notes);
+            let d: [u8; 32] = Sha256::digest(m).into();
+            let pq = mldsa65(signature, kid, &d, ctx, notes);
             let kid_classical = get("signer_kid_classical");
             if classical.is_none() && kid_classical.is_none() {
                 return pq;

@@ -32,6 +32,7 @@
 
 use std::cmp::Ordering;
 use std::fmt::{self, Write as _};
+use std::ops::Range;
 
 use super::json::{Member, Number, Value, plain_len};
 
@@ -97,6 +98,59 @@ pub fn write_jcs_object_excluding(
     result
 }
 
+/// Canonicalize a top-level object leaving out `exclude`, as [`write_jcs_object_excluding`], and
+/// record the byte range in `out` of every member written (name, colon and value, without the
+/// separating commas), in canonical order. [`splice_without`] then derives the canonical form of
+/// the same object without some of those members by copying, instead of canonicalizing again.
+///
+/// `spans` is cleared first; on error it is left empty and `out` unchanged.
+pub fn write_jcs_object_spans<'a>(
+    members: &'a [Member],
+    exclude: &'a [&'a str],
+    out: &mut Vec<u8>,
+    spans: &mut Vec<(&'a str, Range<usize>)>,
+) -> Result<(), CanonError> {
+    let mark = out.len();
+    spans.clear();
+    let mut writer = Writer {
+        spans: Some(std::mem::take(spans)),
+        ..Writer::default()
+    };
+    out.push(b'{');
+    writer.push_object(members, exclude);
+    let result = writer.run(out);
+    *spans = writer.spans.take().unwrap_or_default();
+    if result.is_err() {
+        out.truncate(mark);
+        spans.clear();
+    }
+    result
+}
+
+/// The canonical form of an object without the members named in `drop`, from its canonical form
+/// `canonical` (the buffer [`write_jcs_object_spans`] wrote to) and the member spans it recorded
+/// (positions in that buffer). Appends to `out`.
+pub fn splice_without(
+    canonical: &[u8],
+    spans: &[(&str, Range<usize>)],
+    drop: &[&str],
+    out: &mut Vec<u8>,
+) {
+    out.push(b'{');
+    let mut first = true;
+    for (name, range) in spans {
+        if drop.contains(name) {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend_from_slice(&canonical[range.clone()]);
+    }
+    out.push(b'}');
+}
+
 /// An array or object whose children are being written.
 enum Frame<'a> {
     Array {
@@ -125,6 +179,8 @@ struct Writer<'a> {
     /// in stack order.
     order: Vec<&'a Member>,
     stack: Vec<Frame<'a>>,
+    /// When set: the spans of the top-level object's members (see [`write_jcs_object_spans`]).
+    spans: Option<Vec<(&'a str, Range<usize>)>>,
 }
 
 impl<'a> Writer<'a> {
@@ -189,12 +245,30 @@ impl<'a> Writer<'a> {
         first: bool,
         out: &mut Vec<u8>,
     ) -> Result<(), CanonError> {
+        let top = self.stack.len() == 1;
+        if top {
+            self.end_top_span(out.len());
+        }
         if !first {
             out.push(b',');
+        }
+        if top {
+            if let Some(spans) = &mut self.spans {
+                spans.push((&member.key, out.len()..out.len()));
+            }
         }
         write_string(&member.key, out);
         out.push(b':');
         self.open(&member.value, out)
+    }
+
+    /// Ends the span of the top-level member being written, if spans are recorded.
+    fn end_top_span(&mut self, end: usize) {
+        if let Some((_, range)) = self.spans.as_mut().and_then(|s| s.last_mut()) {
+            if range.end == range.start {
+                range.end = end;
+            }
+        }
     }
 
     /// Write children and closing brackets until the stack is empty.
@@ -239,6 +313,9 @@ impl<'a> Writer<'a> {
                             self.member(member, was_first, out)?;
                         }
                         None => {
+                            if self.stack.len() == 1 {
+                                self.end_top_span(out.len());
+                            }
                             out.push(b'}');
                             self.stack.pop();
                         }
@@ -257,8 +334,11 @@ impl<'a> Writer<'a> {
                             self.member(member, first, out)?;
                         }
                         None => {
-                            out.push(b'}');
                             let start = *start;
+                            if self.stack.len() == 1 {
+                                self.end_top_span(out.len());
+                            }
+                            out.push(b'}');
                             self.stack.pop();
                             self.order.truncate(start);
                         }
@@ -701,6 +781,55 @@ mod tests {
         let mut out = Vec::new();
         write_es6_number(f, &mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    /// Splicing members out of a canonical form equals canonicalizing without them: members in
+    /// order and out of order, nested objects with the same names, the dropped member first,
+    /// last, the only one, absent, and names that sort by UTF-16 differently from UTF-8.
+    #[test]
+    fn splice_without_equals_canonicalizing_without() {
+        let docs = [
+            r#"{"a":1,"signature":"x","z":{"signature":"n","b":[{"signature":1}]}}"#,
+            r#"{"z":0,"signature":"x","a":{"signature":"n"},"signature_classical":"y","m":null}"#,
+            r#"{"signature":"only"}"#,
+            r#"{"signature":"s","a":"first dropped"}"#,
+            r#"{"a":"last dropped","zz":1,"signature":"s"}"#,
+            r#"{"a":1,"b":2}"#,
+            r#"{}"#,
+            "{\"\u{e000}\":1,\"\u{1f600}\":2,\"signature\":3,\"batch\":{\"signature\":4}}",
+            r#"{"batch":{"a":1},"signature":"s","signature_classical":"c","x":[1.50,"\u00e9"]}"#,
+        ];
+        let drops: [&[&str]; 4] = [
+            &["signature"],
+            &["signature", "signature_classical"],
+            &["a", "z"],
+            &[],
+        ];
+        for doc in docs {
+            let Value::Object(members) = parse(doc.as_bytes(), &Limits::default()).unwrap() else {
+                panic!("{doc} is an object");
+            };
+            for exclude in [&["batch"][..], &[][..]] {
+                let mut whole = Vec::new();
+                let mut spans = Vec::new();
+                write_jcs_object_spans(&members, exclude, &mut whole, &mut spans).unwrap();
+                let mut plain = Vec::new();
+                write_jcs_object_excluding(&members, exclude, &mut plain).unwrap();
+                assert_eq!(whole, plain, "{doc}: the spans do not change the output");
+                for drop in drops {
+                    let mut spliced = Vec::new();
+                    splice_without(&whole, &spans, drop, &mut spliced);
+                    let all: Vec<&str> = exclude.iter().chain(drop).copied().collect();
+                    let mut expected = Vec::new();
+                    write_jcs_object_excluding(&members, &all, &mut expected).unwrap();
+                    assert_eq!(
+                        String::from_utf8(spliced).unwrap(),
+                        String::from_utf8(expected).unwrap(),
+                        "{doc} without {all:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

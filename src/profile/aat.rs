@@ -21,8 +21,8 @@ use crate::sig::{self, SigContext, SigOutcome};
 
 /// Members removed before the chain hash (§5).
 const HASH_EXCLUDED: &[&str] = &["batch"];
-/// Members removed before signing (§6.2).
-const SIGN_EXCLUDED: &[&str] = &["signature", "signature_classical", "batch"];
+/// Members removed before signing (§6.2): `batch` and these.
+const SIGNATURE_MEMBERS: &[&str] = &["signature", "signature_classical"];
 
 /// A SHA-256 digest.
 pub type Digest = [u8; 32];
@@ -384,8 +384,9 @@ fn extract(
     // input.
     let batch_value = get("batch");
     let mut buf = Vec::with_capacity(p.line.len());
+    let mut spans = Vec::new();
     let mut leaf = None;
-    let hash = match jcs::write_jcs_object_excluding(members, HASH_EXCLUDED, &mut buf) {
+    let hash = match jcs::write_jcs_object_spans(members, HASH_EXCLUDED, &mut buf, &mut spans) {
         Ok(()) => {
             if batch_value.is_some() || opts.leaf_hashes {
                 leaf = Some(crate::merkle::leaf_hash(&buf));
@@ -399,34 +400,21 @@ fn extract(
     };
     let batch = batch_value.and_then(|v| epoch::check_batch(p, v, leaf.as_ref(), &mut out));
     // M is only needed to verify a `signature` (without one, the record is unsigned or fails).
+    // It is the chain hash's canonical form without the signature members, copied from it.
     let signed = members.iter().any(|m| m.key == "signature");
-    let (signing_input, digest) = if hash.is_some() && signed {
-        buf.clear();
-        match jcs::write_jcs_object_excluding(members, SIGN_EXCLUDED, &mut buf) {
-            Ok(()) => {
-                let d = sha256(&buf);
-                (Some(buf), Some(d))
-            }
-            Err(e) => {
-                out.push(canon_finding(p, &e));
-                (None, None)
-            }
-        }
+    let signing_input = if hash.is_some() && signed {
+        let mut m = Vec::with_capacity(buf.len());
+        jcs::splice_without(&buf, &spans, SIGNATURE_MEMBERS, &mut m);
+        Some(m)
     } else {
-        (None, None)
+        None
     };
     let mut notes = Vec::new();
     let in_window = opts.in_window(timestamp);
     let sig = if !in_window && members.iter().any(|m| m.key == "signature") {
         SigOutcome::OutsideWindow
     } else {
-        sig::check_aat(
-            members,
-            signing_input.as_deref(),
-            digest.as_ref(),
-            ctx,
-            &mut notes,
-        )
+        sig::check_aat(members, signing_input.as_deref(), ctx, &mut notes)
     };
     for (code, message, field, ef) in notes {
         let mut f = p.finding(code, message, Some(field));
