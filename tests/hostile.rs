@@ -605,17 +605,32 @@ fn an_ordinary_gzip_export_is_not_taken_for_a_bomb() {
 // ---- files that are not files ----
 
 #[test]
-fn directories_with_symlink_loops_are_walked_without_following_the_loops() {
+fn directories_with_symlink_loops_are_refused_naming_the_entry_and_links_to_directories_skipped() {
     use std::os::unix::fs::symlink;
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(testdata(ES256), dir.path().join("export.jsonl")).unwrap();
+    // A link to a directory (here the directory itself) is not descended into.
     symlink(dir.path(), dir.path().join("self")).unwrap();
-    symlink(dir.path().join("b"), dir.path().join("a")).unwrap();
-    symlink(dir.path().join("a"), dir.path().join("b")).unwrap();
-    symlink(dir.path().join("loop"), dir.path().join("loop")).unwrap();
     let r = verify_json(dir.path(), &[ES256_KEYS], &[]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(r.json()["inputs"].as_array().unwrap().len(), 1);
+    // A link loop may stand for a missing part of the export: an error naming it, never skipped.
+    symlink(dir.path().join("b"), dir.path().join("a")).unwrap();
+    symlink(dir.path().join("a"), dir.path().join("b")).unwrap();
+    let r = verify_json(dir.path(), &[ES256_KEYS], &[]);
+    assert_error(&r, "cannot be read (", "two-link loop in an export directory");
+    std::fs::remove_file(dir.path().join("a")).unwrap();
+    std::fs::remove_file(dir.path().join("b")).unwrap();
+    symlink(dir.path().join("loop"), dir.path().join("loop")).unwrap();
+    let r = verify_json(dir.path(), &[ES256_KEYS], &[]);
+    assert_error(&r, "\"loop\" cannot be read", "self-link in an export directory");
+    // A dangling link too.
+    std::fs::remove_file(dir.path().join("loop")).unwrap();
+    symlink(dir.path().join("gone.jsonl"), dir.path().join("part2.jsonl")).unwrap();
+    let r = verify_json(dir.path(), &[ES256_KEYS], &[]);
+    assert_error(&r, "\"part2.jsonl\" cannot be read", "dangling link in an export directory");
+    std::fs::remove_file(dir.path().join("part2.jsonl")).unwrap();
+    symlink(dir.path().join("loop"), dir.path().join("loop")).unwrap();
     // Named directly, a link loop cannot be read.
     let r = verify_json(&dir.path().join("loop"), &[ES256_KEYS], &[]);
     assert_error(&r, "cannot read", "link loop as input");

@@ -402,10 +402,18 @@ pub fn expand(inputs: &[Source]) -> Result<Vec<Source>, IngestError> {
             if name.starts_with('.') {
                 continue;
             }
-            // Follow links to files, but never descend: a directory (or a link loop) inside is skipped.
+            // Follow links to files, but never descend: a directory, FIFO or socket inside is
+            // skipped. An entry that cannot be examined (a dangling link, a link loop, no
+            // permission) may be a missing part of the export: an error, as in key directories.
             match std::fs::metadata(entry.path()) {
                 Ok(m) if m.is_file() => files.push(name),
-                _ => {}
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(IngestError::Directory {
+                        name: source.name.clone(),
+                        what: format!("its entry {name:?} cannot be read ({e})"),
+                    });
+                }
             }
             if files.len() > MAX_DIR_FILES {
                 return Err(IngestError::Directory {
