@@ -618,17 +618,33 @@ fn directories_with_symlink_loops_are_refused_naming_the_entry_and_links_to_dire
     symlink(dir.path().join("b"), dir.path().join("a")).unwrap();
     symlink(dir.path().join("a"), dir.path().join("b")).unwrap();
     let r = verify_json(dir.path(), &[ES256_KEYS], &[]);
-    assert_error(&r, "cannot be read (", "two-link loop in an export directory");
+    assert_error(
+        &r,
+        "cannot be read (",
+        "two-link loop in an export directory",
+    );
     std::fs::remove_file(dir.path().join("a")).unwrap();
     std::fs::remove_file(dir.path().join("b")).unwrap();
     symlink(dir.path().join("loop"), dir.path().join("loop")).unwrap();
     let r = verify_json(dir.path(), &[ES256_KEYS], &[]);
-    assert_error(&r, "\"loop\" cannot be read", "self-link in an export directory");
+    assert_error(
+        &r,
+        "\"loop\" cannot be read",
+        "self-link in an export directory",
+    );
     // A dangling link too.
     std::fs::remove_file(dir.path().join("loop")).unwrap();
-    symlink(dir.path().join("gone.jsonl"), dir.path().join("part2.jsonl")).unwrap();
+    symlink(
+        dir.path().join("gone.jsonl"),
+        dir.path().join("part2.jsonl"),
+    )
+    .unwrap();
     let r = verify_json(dir.path(), &[ES256_KEYS], &[]);
-    assert_error(&r, "\"part2.jsonl\" cannot be read", "dangling link in an export directory");
+    assert_error(
+        &r,
+        "\"part2.jsonl\" cannot be read",
+        "dangling link in an export directory",
+    );
     std::fs::remove_file(dir.path().join("part2.jsonl")).unwrap();
     symlink(dir.path().join("loop"), dir.path().join("loop")).unwrap();
     // Named directly, a link loop cannot be read.
@@ -649,6 +665,69 @@ fn directories_with_symlink_loops_are_refused_naming_the_entry_and_links_to_dire
         keys.path().as_os_str(),
     ]);
     assert_error(&r, "kloop", "link loop in a key directory");
+}
+
+// ---- profile files ----
+
+#[test]
+fn hostile_profile_files_are_errors_with_short_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = testdata("asqav/ok--gen-receipts.jsonl");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "deep-arrays.toml",
+            format!("a = {}{}\n", "[".repeat(100_000), "]".repeat(100_000)).into_bytes(),
+            "line 1, column",
+        ),
+        (
+            "deep-tables.toml",
+            format!("a = {}1{}\n", "{b = ".repeat(100_000), "}".repeat(100_000)).into_bytes(),
+            "line 1, column",
+        ),
+        (
+            // Just under the size limit, one line: the message must not quote it.
+            "long-line.toml",
+            format!("name = \"{}\n", "x".repeat(1_000_000)).into_bytes(),
+            "line 1, column",
+        ),
+        (
+            "huge.toml",
+            vec![b'#'; 2 << 20],
+            "is larger than 1048576 bytes",
+        ),
+        (
+            "not-utf8.toml",
+            b"name = \"\xff\xfe\"\n".to_vec(),
+            "not UTF-8",
+        ),
+        ("nul.toml", b"name = \"a\0b\"\n".to_vec(), "line 1, column"),
+        (
+            "wrong-types.toml",
+            b"format = \"1\"\nname = 7\n".to_vec(),
+            "line 1, column",
+        ),
+    ];
+    for (name, bytes, needle) in cases {
+        let path = write(dir.path(), name, &bytes);
+        for args in [
+            vec!["profiles".as_ref(), path.as_os_str()],
+            vec![
+                "verify".as_ref(),
+                export.as_os_str(),
+                "--profile".as_ref(),
+                path.as_os_str(),
+            ],
+        ] {
+            let (r, rss) = run_measured(&args.iter().map(|a| a.to_os_string()).collect::<Vec<_>>());
+            assert_error(&r, needle, name);
+            assert!(
+                r.stderr.len() < 4096,
+                "{name}: a short message, not the file ({} bytes)",
+                r.stderr.len()
+            );
+            assert_rss_below(rss, 128, name);
+        }
+    }
 }
 
 fn mkfifo(path: &Path) -> bool {

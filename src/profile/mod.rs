@@ -115,12 +115,39 @@ impl Profile {
         if !path.is_file() {
             return Ok(None);
         }
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
-            path: name_or_path.to_string(),
-            source,
-        })?;
+        let text = read_profile_file(path, name_or_path)?;
         Profile::from_text(&text, name_or_path, false).map(Some)
     }
+}
+
+/// The largest profile file read (the built-ins are 2–6 kB).
+pub const MAX_PROFILE_BYTES: u64 = 1 << 20;
+
+/// Reads a profile file, at most [`MAX_PROFILE_BYTES`] (also from pipes and devices, whose size
+/// is not known in advance).
+fn read_profile_file(path: &Path, name: &str) -> Result<String, ProfileError> {
+    use std::io::Read as _;
+    let io = |source| ProfileError::Io {
+        path: name.to_string(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_PROFILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_PROFILE_BYTES {
+        return Err(ProfileError::TooLarge {
+            path: name.to_string(),
+            limit: MAX_PROFILE_BYTES,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text ({e})"),
+        ))
+    })
 }
 
 fn run_known_answer(

@@ -459,6 +459,18 @@ pub enum ProfileError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is larger than any profile needs.
+    #[error("profile file {path} is larger than {limit} bytes")]
+    #[diagnostic(
+        code(audit_verify::profile::too_large),
+        help("a profile declares a format in a few kilobytes; is this the right file?")
+    )]
+    TooLarge {
+        /// The path.
+        path: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// Not valid TOML, or not a profile.
     #[error("{origin}: not a valid profile file: {detail}")]
     #[diagnostic(
@@ -500,6 +512,19 @@ pub enum ProfileError {
     },
 }
 
+/// The TOML parser's message with its position as line and column, without the quoted source
+/// line (which may be megabytes long).
+fn syntax_detail(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', " ");
+    let Some(span) = e.span() else {
+        return message;
+    };
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}: {message}")
+}
+
 impl Spec {
     /// Parses and validates a profile file (known-answer tests are run by
     /// [`crate::profile::Profile::from_text`], which has the engine).
@@ -509,7 +534,7 @@ impl Spec {
     pub fn from_toml(text: &str, origin: &str) -> Result<Spec, ProfileError> {
         let spec: Spec = toml::from_str(text).map_err(|e| ProfileError::Syntax {
             origin: origin.into(),
-            detail: e.to_string().trim().replace('\n', " "),
+            detail: syntax_detail(text, &e),
         })?;
         spec.validate(origin)?;
         Ok(spec)
