@@ -14,13 +14,13 @@ mod spki;
 use std::collections::HashMap;
 use std::fmt;
 use std::fs;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
 
+use crate::bounded::ReadError;
 use crate::crypto::{CryptoError, KeyAlg, PublicKey};
 use spki::{SpkiProblem, shown};
 
@@ -743,28 +743,17 @@ fn key_files_in(dir: &Path) -> Result<Vec<PathBuf>, KeyError> {
 }
 
 fn load_file(path: &Path, out: &mut Parsed) -> Result<(), KeyError> {
-    let io = |source| KeyError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
-    let too_large = |size| KeyError::TooLarge {
-        path: path.to_path_buf(),
-        size,
-        limit: MAX_KEY_FILE_BYTES,
-    };
-    if size > MAX_KEY_FILE_BYTES {
-        return Err(too_large(size));
-    }
-    // Bound the read too: the size of a pipe or device is not known in advance.
-    let mut bytes = Vec::new();
-    file.take(MAX_KEY_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
-        return Err(too_large(bytes.len() as u64));
-    }
+    let bytes = crate::bounded::read_file(path, MAX_KEY_FILE_BYTES).map_err(|e| match e {
+        ReadError::Io(source) => KeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        ReadError::TooLarge(size) => KeyError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit: MAX_KEY_FILE_BYTES,
+        },
+    })?;
     parse_key_file(&bytes, path, out)
 }
 

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod bounded;
 pub mod canon;
 pub mod cert;
 pub mod chain;

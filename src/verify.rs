@@ -547,17 +547,18 @@ const MAX_SECRET_BYTES: u64 = 64 * 1024;
 
 /// Reads an HMAC secret: the exact bytes of the file (no newline is stripped), bounded.
 fn read_secret(path: &std::path::Path) -> Result<Vec<u8>, Error> {
-    use std::io::Read as _;
+    use crate::bounded::{ReadError, read_file};
     let err = |source| Error::HmacKey {
         path: path.display().to_string(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(err)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SECRET_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(err)?;
-    if bytes.len() as u64 > MAX_SECRET_BYTES || bytes.is_empty() {
+    let bytes = match read_file(path, MAX_SECRET_BYTES) {
+        Ok(bytes) => bytes,
+        Err(ReadError::Io(e)) => return Err(err(e)),
+        // Refused below with the empty file: both are outside 1..=MAX_SECRET_BYTES.
+        Err(ReadError::TooLarge(_)) => Vec::new(),
+    };
+    if bytes.is_empty() {
         return Err(err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!("an HMAC secret file holds 1 to {MAX_SECRET_BYTES} bytes"),

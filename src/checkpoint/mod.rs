@@ -16,10 +16,9 @@ pub mod anchor;
 pub mod json;
 pub mod note;
 
-use std::fs;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+use crate::bounded::ReadError;
 use crate::crypto::Provider;
 use crate::finding::{Code, Finding};
 use crate::keys::KeyRing;
@@ -180,21 +179,15 @@ pub enum CheckpointError {
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, CheckpointError> {
-    let io = |source| CheckpointError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(CheckpointError::TooLarge {
+    crate::bounded::read_file(path, MAX_FILE_BYTES).map_err(|e| match e {
+        ReadError::Io(source) => CheckpointError::Io {
             path: path.to_path_buf(),
-        });
-    }
-    Ok(bytes)
+            source,
+        },
+        ReadError::TooLarge(_) => CheckpointError::TooLarge {
+            path: path.to_path_buf(),
+        },
+    })
 }
 
 /// Reads and parses one checkpoint file; the form is decided by content (a JSON object or a note).

@@ -19,6 +19,7 @@ pub mod spec;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::bounded::ReadError;
 use crate::canon::json::Value;
 use crate::chain::{Chains, FindingSink, Policy};
 use crate::finding::{Finding, Location};
@@ -126,22 +127,17 @@ pub const MAX_PROFILE_BYTES: u64 = 1 << 20;
 /// Reads a profile file, at most [`MAX_PROFILE_BYTES`] (also from pipes and devices, whose size
 /// is not known in advance).
 fn read_profile_file(path: &Path, name: &str) -> Result<String, ProfileError> {
-    use std::io::Read as _;
     let io = |source| ProfileError::Io {
         path: name.to_string(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_PROFILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_PROFILE_BYTES {
-        return Err(ProfileError::TooLarge {
+    let bytes = crate::bounded::read_file(path, MAX_PROFILE_BYTES).map_err(|e| match e {
+        ReadError::Io(source) => io(source),
+        ReadError::TooLarge(_) => ProfileError::TooLarge {
             path: name.to_string(),
             limit: MAX_PROFILE_BYTES,
-        });
-    }
+        },
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         io(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
