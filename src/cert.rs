@@ -368,7 +368,11 @@ fn chain_cert(c: &ChainSummary) -> ChainCert {
         },
         merkle: c.range.as_ref().map(merkle_state),
         guarantees,
-        findings: c.findings.clone(),
+        findings: c
+            .findings
+            .iter()
+            .map(|(code, n)| (code.as_str().to_string(), *n))
+            .collect(),
     }
 }
 

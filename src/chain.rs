@@ -3,29 +3,27 @@
 //! Chains are grouped by `session_id`, so sessions may be interleaved in one export. Per chain this
 //! holds only what the checks need (last hash, last record id, highest sequence number, latest
 //! instant, the running `session_hash` digest, counts), so memory grows with the number of
-//! sessions, never with the number of records. Each failed check reports at the first record that
-//! is provably wrong and then re-synchronises on it, so one edit gives one finding, not a cascade.
+//! sessions, never with the number of records; the number of sessions tracked is bounded (see
+//! [`crate::chain_table`]). Each failed check reports at the first record that is provably wrong
+//! and then re-synchronises on it, so one edit gives one finding, not a cascade.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
 
+use crate::chain_table::{
+    ChainTable, Counts, DEFAULT_MAX_CHAINS, Interner, Pending, PendingBudget, Slot,
+    UNSIGNED_IN_SIGNED_CHAIN, emit,
+};
 use crate::compact::CompactRange;
-use crate::finding::{Code, Finding, Guarantee, Location, Severity};
+use crate::finding::{Code, Finding, Guarantee, Location};
 use crate::profile::aat::{Digest, Facts, Link, Prepared};
-use crate::report::{ChainSummary, Status, TailAnchor};
+use crate::report::{ChainSummary, Status, TailAnchor, Untracked};
 use crate::sig::SigOutcome;
 
-/// How many unsigned records are remembered per chain before its first signed one.
-const PENDING_UNSIGNED_LIMIT: usize = 1000;
-/// How many of those, over all chains at once, keep their full finding (with the quoted line);
-/// the others keep only their place, so memory stays flat however many chains are unsigned.
-const PENDING_QUOTED_LIMIT: usize = 1000;
-const UNSIGNED_IN_SIGNED_CHAIN: &str =
-    "record is unsigned in a chain whose other records are signed";
-
-/// Policy flags the checks need.
-#[derive(Debug, Clone, Copy, Default)]
+/// Policy flags and bounds the checks need.
+#[derive(Debug, Clone, Copy)]
 pub struct Policy {
     /// Unsigned records are failures.
     pub require_signatures: bool,
@@ -33,16 +31,30 @@ pub struct Policy {
     pub require_complete: bool,
     /// Keys were supplied.
     pub keys_supplied: bool,
+    /// Chains tracked at most (`--max-chains`); records of further chains are counted, not
+    /// checked as chains, and make the run inconclusive (`limit.chains`).
+    pub max_chains: usize,
 }
 
-/// Collected findings, with counts that survive the storage cap.
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            require_signatures: false,
+            require_complete: false,
+            keys_supplied: false,
+            max_chains: DEFAULT_MAX_CHAINS,
+        }
+    }
+}
+
+/// Collected findings, with counts that survive the storage cap. Counts per chain are kept with
+/// the chains ([`crate::chain_table`]), so that they are bounded with them.
 #[derive(Debug, Default)]
 pub struct FindingSink {
     /// Stored findings (at most `cap` per code).
     pub stored: Vec<Finding>,
     /// Count of every finding per code, stored or not.
     pub counts: BTreeMap<Code, u64>,
-    per_chain: HashMap<String, BTreeMap<Code, u64>>,
     cap: usize,
 }
 
@@ -59,22 +71,16 @@ impl FindingSink {
     pub fn push(&mut self, f: Finding) {
         let n = self.counts.entry(f.code).or_insert(0);
         *n += 1;
-        if let Some(chain) = &f.chain {
-            *self
-                .per_chain
-                .entry(chain.clone())
-                .or_default()
-                .entry(f.code)
-                .or_insert(0) += 1;
-        }
         if *n as usize <= self.cap {
             self.stored.push(f);
         }
     }
 
-    /// Counts of findings per code for one chain.
-    pub fn chain_counts(&self, chain: &str) -> BTreeMap<Code, u64> {
-        self.per_chain.get(chain).cloned().unwrap_or_default()
+    /// Counts `n` findings of `code` that are not kept (as past the storage cap).
+    pub fn count(&mut self, code: Code, n: u64) {
+        if n > 0 {
+            *self.counts.entry(code).or_insert(0) += n;
+        }
     }
 }
 
@@ -83,7 +89,7 @@ enum Head {
     Genesis,
     MidSession,
     /// Continues the head recorded in an `--anchor` certificate.
-    Anchored(String),
+    Anchored(Box<str>),
     Unknown,
 }
 
@@ -115,71 +121,57 @@ enum AnchorCheck {
     AtSeq(u64, CertAnchor),
 }
 
+/// What the checks keep of one session between its records. Data that few chains need (an
+/// `--anchor` check, the Merkle range, the `session_hash` accumulator of a chain with more than one
+/// record) is boxed, so that the many one-record sessions of a hostile export stay small.
 #[derive(Debug)]
 struct ChainState {
-    order: usize,
     records: u64,
     first: Location,
     last: Location,
     head: Head,
     last_hash: Option<Digest>,
     last_record_id: Option<String>,
-    agent_id: Option<String>,
+    agent_id: Option<Arc<str>>,
     numbered: bool,
     first_seq: Option<u64>,
     max_seq: Option<u64>,
-    first_time: Option<String>,
+    first_time: Option<Box<str>>,
     last_time: Option<String>,
     max_instant: Option<jiff::Timestamp>,
-    session_acc: Sha256,
+    /// SHA-256 over the `prev_hash` of the records so far; made at the first record that has one.
+    session_acc: Option<Box<Sha256>>,
     closed: Option<Location>,
     close_signed: bool,
     verified: u64,
     failed_sigs: u64,
     unknown_sigs: u64,
     unsigned: u64,
-    signers: BTreeSet<String>,
+    signers: Vec<Arc<str>>,
     pending_unsigned: Vec<Pending>,
     outside_window: u64,
     self_recorded: bool,
     link_unverifiable: bool,
     last_verified: bool,
-    anchor_check: Option<AnchorCheck>,
+    anchor_check: Option<Box<AnchorCheck>>,
     /// The first record's links, as found (for joining shards and anchors).
-    start_prev_hash: Option<Link>,
-    start_parent: Option<String>,
-    first_record_id: Option<String>,
+    start_prev_hash: Option<Digest>,
+    start_parent: Option<Box<str>>,
+    first_record_id: Option<Box<str>>,
     /// Merkle compact range over the chain's leaves at their global positions; `None` when the
-    /// position of the first record is unknown or a record could not be hashed.
-    range: Option<CompactRange>,
-}
-
-/// An unsigned record met before the first signed record of its chain.
-#[derive(Debug)]
-enum Pending {
-    /// The finding, quoting the line.
-    Quoted(Box<Finding>),
-    /// Only where the record is (over [`PENDING_QUOTED_LIMIT`]).
-    Located(Location),
-}
-
-impl Pending {
-    fn into_finding(self, chain: &str) -> Finding {
-        match self {
-            Pending::Quoted(f) => *f,
-            Pending::Located(at) => Finding::new(Code::SigMissing, UNSIGNED_IN_SIGNED_CHAIN)
-                .at(at)
-                .chain(chain.to_string()),
-        }
-    }
+    /// position of the first record is unknown, a record could not be hashed, or leaves are not
+    /// computed.
+    range: Option<Box<CompactRange>>,
 }
 
 /// The AAT chain checks.
 pub struct Chains {
     policy: Policy,
-    chains: HashMap<String, ChainState>,
-    /// [`Pending::Quoted`] entries held over all chains.
-    pending_quoted: usize,
+    chains: ChainTable<ChainState>,
+    /// Agent ids and signers, shared by the chains.
+    strings: Interner,
+    /// Unsigned records held over all chains before their chain's first signed record.
+    pending: PendingBudget,
     /// The line of the last record that could not be read, per source.
     last_unreadable: Option<Location>,
     /// Sources whose container cannot carry every hashed member.
@@ -195,8 +187,9 @@ impl Chains {
     pub fn new(policy: Policy) -> Self {
         Chains {
             policy,
-            chains: HashMap::new(),
-            pending_quoted: 0,
+            chains: ChainTable::new(policy.max_chains),
+            strings: Interner::default(),
+            pending: PendingBudget::default(),
             last_unreadable: None,
             lossy: HashSet::new(),
             export_tail: None,
@@ -231,19 +224,20 @@ impl Chains {
             }
             return;
         };
-        let mut out = Vec::new();
-        let order = self.chains.len();
-        // Look up before inserting: `entry` would need an owned key (an allocation per record).
-        let is_new = !self.chains.contains_key(&facts.session_id);
-        if is_new {
-            self.chains.insert(
-                facts.session_id.clone(),
-                ChainState::new(order, &p.at, facts),
-            );
-        }
-        let Some(state) = self.chains.get_mut(&facts.session_id) else {
+        let strings = &mut self.strings;
+        let Some((slot, is_new)) = self.chains.entry(&facts.session_id, &p.at, || {
+            ChainState::new(&p.at, facts, strings)
+        }) else {
+            // Past the limit on chains: the record's own findings count, its chain is not
+            // checked (`limit.chains`), nor its certified head.
+            self.cert_anchors.remove(&facts.session_id);
+            for f in p.findings {
+                sink.push(f);
+            }
             return;
         };
+        let state = &mut slot.state;
+        let mut out = Vec::new();
         if is_new {
             match self.cert_anchors.get(&facts.session_id) {
                 Some(anchor) => check_anchored_head(state, &p, facts, anchor, &mut out),
@@ -263,12 +257,13 @@ impl Chains {
             check_seq(state, &p, facts, &mut out);
         }
         check_time(state, &p, facts, &mut out);
-        check_signature(
+        let not_held = check_signature(
             state,
             &p,
             facts,
             self.policy,
-            &mut self.pending_quoted,
+            &mut self.pending,
+            &mut self.strings,
             &mut out,
         );
         advance(state, &p, facts);
@@ -276,41 +271,51 @@ impl Chains {
             check_close(state, &p, facts, &mut out);
         }
         check_pending_anchor(state, &p, facts, &mut out);
-        for f in p.findings.into_iter().chain(out) {
-            sink.push(f);
-        }
+        emit(p.findings.into_iter().chain(out), &mut slot.counts, sink);
+        slot.counts.add(Code::SigMissing, not_held);
+        sink.count(Code::SigMissing, not_held);
     }
 
-    /// Ends every chain: completeness, chain-level signature findings, and the summaries.
-    pub fn finish(self, sink: &mut FindingSink) -> Vec<ChainSummary> {
+    /// Hands a finding made outside the chain checks (batch epochs, checkpoints) to the sink,
+    /// counting it for its chain.
+    pub fn push(&mut self, f: Finding, sink: &mut FindingSink) {
+        self.chains.push(f, sink);
+    }
+
+    /// Ends every chain: completeness, chain-level signature findings, and the summaries; and the
+    /// records of chains beyond the limit, if any.
+    pub fn finish(mut self, sink: &mut FindingSink) -> (Vec<ChainSummary>, Option<Untracked>) {
         let policy = self.policy;
         let export_tail = self.export_tail;
-        let mut chains: Vec<(String, ChainState)> = self.chains.into_iter().collect();
-        chains.sort_by_key(|(_, s)| s.order);
-        let mut summaries = Vec::new();
-        let seen: HashSet<&String> = chains.iter().map(|(id, _)| id).collect();
         let mut absent_ids: Vec<&String> = self
             .cert_anchors
             .keys()
-            .filter(|id| !seen.contains(id))
+            .filter(|id| !self.chains.contains(id))
             .collect();
         absent_ids.sort();
-        for id in &absent_ids {
-            if self.cert_anchors.contains_key(*id) {
-                sink.push(
-                    Finding::new(
-                        Code::AnchorChainAbsent,
-                        format!("the certificate's chain {id} has no record in this export (its head stays as certified)"),
-                    )
-                    .chain((*id).clone()),
-                );
-            }
+        for id in absent_ids {
+            sink.push(
+                Finding::new(
+                    Code::AnchorChainAbsent,
+                    format!("the certificate's chain {id} has no record in this export (its head stays as certified)"),
+                )
+                .chain(id.clone()),
+            );
         }
-        for (id, mut s) in chains {
-            if let Some(AnchorCheck::AtCount(n, a) | AnchorCheck::AtSeq(n, a)) =
-                s.anchor_check.take()
-            {
-                sink.push(
+        let untracked = self.chains.untracked();
+        if let Some(f) = self.chains.limit_finding() {
+            sink.push(f);
+        }
+        let mut summaries = Vec::with_capacity(self.chains.len());
+        for (id, slot) in self.chains.into_ordered() {
+            let Slot {
+                state: mut s,
+                mut counts,
+            } = slot;
+            let mut out = Vec::new();
+            if let Some(check) = s.anchor_check.take() {
+                let (AnchorCheck::AtCount(n, a) | AnchorCheck::AtSeq(n, a)) = *check;
+                out.push(
                     Finding::new(
                         Code::AnchorTruncated,
                         format!(
@@ -321,29 +326,24 @@ impl Chains {
                         ),
                     )
                     .expected_found(format!("position {n}"), format!("{} record(s)", s.records))
-                    .chain(id.clone())
                     .at(s.last.clone()),
                 );
             }
             let signed = s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window;
             if signed == 0 && s.unsigned > 0 && !policy.require_signatures {
-                sink.push(
+                out.push(
                     Finding::new(
                         Code::SigChainUnsigned,
                         format!("none of the {} records of this chain is signed", s.records),
                     )
-                    .chain(id.clone())
                     .at(s.first.clone()),
                 );
             }
-            for f in s.pending_unsigned.drain(..) {
-                // Unsigned records before the first signed one: only now known to be in a signed chain.
-                if signed > 0 {
-                    sink.push(f.into_finding(&id));
-                }
-            }
+            // Unsigned records held before a first signed record that never came: the chain is
+            // unsigned, not a signed chain with unsigned records.
+            self.pending.forget(&mut s.pending_unsigned);
             if s.closed.is_none() && export_tail.is_none() {
-                sink.push(
+                out.push(
                     Finding::new(
                         Code::ChainTailOpen,
                         format!(
@@ -351,63 +351,64 @@ impl Chains {
                             s.last.line
                         ),
                     )
-                    .chain(id.clone())
                     .at(s.last.clone()),
                 );
             }
             if s.self_recorded {
-                sink.push(
+                out.push(
                     Finding::new(
                         Code::AatSelfRecorded,
                         "genesis declares recording_mode \"self\"",
                     )
-                    .chain(id.clone())
                     .at(s.first.clone()),
                 );
             }
-            summaries.push(summarise(id, &s, policy, export_tail.as_ref(), sink));
+            emit(out.into_iter().map(|f| f.chain(&*id)), &mut counts, sink);
+            summaries.push(summarise(id, s, counts, policy, export_tail.as_ref()));
         }
-        summaries
+        (summaries, untracked)
     }
 }
 
 impl ChainState {
-    fn new(order: usize, at: &Location, facts: &Facts) -> Self {
+    fn new(at: &Location, facts: &Facts, strings: &mut Interner) -> Self {
         ChainState {
-            order,
             records: 0,
             first: at.clone(),
             last: at.clone(),
             head: Head::Unknown,
             last_hash: None,
             last_record_id: None,
-            agent_id: facts.agent_id.clone(),
+            agent_id: facts.agent_id.as_deref().map(|a| strings.get(a)),
             numbered: false,
             first_seq: None,
             max_seq: None,
-            first_time: facts.timestamp_text.clone(),
+            first_time: facts.timestamp_text.as_deref().map(Box::from),
             last_time: None,
             max_instant: None,
-            session_acc: Sha256::new(),
+            session_acc: None,
             closed: None,
             close_signed: false,
             verified: 0,
             failed_sigs: 0,
             unknown_sigs: 0,
             unsigned: 0,
-            signers: BTreeSet::new(),
+            signers: Vec::new(),
             pending_unsigned: Vec::new(),
             outside_window: 0,
             self_recorded: false,
             link_unverifiable: false,
             last_verified: false,
             anchor_check: None,
-            start_prev_hash: facts.prev_hash,
-            start_parent: facts.parent_record_id.clone().flatten(),
-            first_record_id: facts.record_id.clone(),
+            start_prev_hash: match facts.prev_hash {
+                Some(Link::Hash(h)) => Some(h),
+                _ => None,
+            },
+            start_parent: facts.parent_record_id.clone().flatten().map(Box::from),
+            first_record_id: facts.record_id.as_deref().map(Box::from),
             range: match (facts.prev_hash, facts.seq) {
-                (Some(Link::Genesis), _) => Some(CompactRange::new(0)),
-                (Some(Link::Hash(_)), Some(seq)) => Some(CompactRange::new(seq)),
+                (Some(Link::Genesis), _) => Some(Box::new(CompactRange::new(0))),
+                (Some(Link::Hash(_)), Some(seq)) => Some(Box::new(CompactRange::new(seq))),
                 _ => None,
             },
         }
@@ -473,11 +474,14 @@ fn check_anchored_head(
 ) {
     match facts.prev_hash {
         Some(Link::Hash(h)) if h == a.hash => {
-            s.head = Head::Anchored(format!(
-                "continues {} at its record {}",
-                a.source,
-                a.record_id.as_deref().unwrap_or("?")
-            ));
+            s.head = Head::Anchored(
+                format!(
+                    "continues {} at its record {}",
+                    a.source,
+                    a.record_id.as_deref().unwrap_or("?")
+                )
+                .into(),
+            );
             s.numbered = facts.seq.is_some();
             s.first_seq = facts.seq;
             s.max_seq = a.sequence.filter(|_| facts.seq.is_some());
@@ -515,16 +519,16 @@ fn check_anchored_head(
                     );
                 }
             }
-            s.range = a.range.clone();
+            s.range = a.range.clone().map(Box::new);
         }
         Some(Link::Genesis) => {
             check_head(s, p, facts, out);
-            s.anchor_check = Some(AnchorCheck::AtCount(a.records, a.clone()));
+            s.anchor_check = Some(Box::new(AnchorCheck::AtCount(a.records, a.clone())));
         }
         _ => match (facts.seq, a.sequence) {
             (Some(q), Some(hs)) if q <= hs => {
                 check_head(s, p, facts, out);
-                s.anchor_check = Some(AnchorCheck::AtSeq(hs, a.clone()));
+                s.anchor_check = Some(Box::new(AnchorCheck::AtSeq(hs, a.clone())));
             }
             _ => {
                 check_head(s, p, facts, out);
@@ -552,7 +556,7 @@ fn check_anchored_head(
 
 /// When the chain reaches the certified position, its record there must be the certified head.
 fn check_pending_anchor(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
-    let due = match &s.anchor_check {
+    let due = match s.anchor_check.as_deref() {
         Some(AnchorCheck::AtCount(n, _)) => s.records == *n,
         Some(AnchorCheck::AtSeq(q, _)) => facts.seq == Some(*q),
         None => false,
@@ -560,9 +564,10 @@ fn check_pending_anchor(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &m
     if !due {
         return;
     }
-    let Some(AnchorCheck::AtCount(_, a) | AnchorCheck::AtSeq(_, a)) = s.anchor_check.take() else {
+    let Some(check) = s.anchor_check.take() else {
         return;
     };
+    let (AnchorCheck::AtCount(_, a) | AnchorCheck::AtSeq(_, a)) = *check;
     if facts.hash != Some(a.hash) {
         out.push(
             p.finding(
@@ -577,7 +582,7 @@ fn check_pending_anchor(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &m
             .expected_found(hex::encode(a.hash), facts.hash.map_or("(unhashable)".into(), hex::encode)),
         );
     } else if matches!(s.head, Head::MidSession) {
-        s.head = Head::Anchored(format!("reaches the head recorded in {}", a.source));
+        s.head = Head::Anchored(format!("reaches the head recorded in {}", a.source).into());
     }
 }
 
@@ -603,14 +608,14 @@ fn check_link(
         );
     }
     if let (Some(agent), Some(this)) = (&s.agent_id, &facts.agent_id) {
-        if agent != this {
+        if **agent != **this {
             out.push(
                 p.finding(
                     Code::ChainAgentChanged,
                     format!("agent_id {this:?} in a session of {agent:?}"),
                     Some("agent_id"),
                 )
-                .expected_found(agent.clone(), this.clone()),
+                .expected_found(agent.to_string(), this.clone()),
             );
         }
     }
@@ -766,21 +771,23 @@ fn check_time(s: &ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Finding
     }
 }
 
+/// Counts the record's signature outcome. Returns how many unsigned records, before this first
+/// signed one, are `sig.missing` without being held as findings (to be counted only).
 fn check_signature(
     s: &mut ChainState,
     p: &Prepared,
     facts: &Facts,
     policy: Policy,
-    pending_quoted: &mut usize,
+    pending: &mut PendingBudget,
+    strings: &mut Interner,
     out: &mut Vec<Finding>,
-) {
+) -> u64 {
+    let signed_before = s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window > 0;
     match &facts.sig {
         SigOutcome::Unsigned => {
             s.unsigned += 1;
-            let report_now = policy.require_signatures
-                || s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window > 0;
             // Build the finding (it quotes the line) only when it is kept.
-            if report_now {
+            if policy.require_signatures || signed_before {
                 out.push(p.finding(
                     Code::SigMissing,
                     if policy.require_signatures {
@@ -790,37 +797,28 @@ fn check_signature(
                     },
                     None,
                 ));
-            } else if s.pending_unsigned.len() < PENDING_UNSIGNED_LIMIT {
-                if *pending_quoted < PENDING_QUOTED_LIMIT {
-                    *pending_quoted += 1;
-                    s.pending_unsigned.push(Pending::Quoted(Box::new(p.finding(
-                        Code::SigMissing,
-                        UNSIGNED_IN_SIGNED_CHAIN,
-                        None,
-                    ))));
-                } else {
-                    s.pending_unsigned.push(Pending::Located(p.at.clone()));
-                }
+            } else {
+                pending.hold(&mut s.pending_unsigned, &p.at, || {
+                    p.finding(Code::SigMissing, UNSIGNED_IN_SIGNED_CHAIN, None)
+                });
             }
-            return;
+            return 0;
         }
         SigOutcome::Verified { signer } => {
             s.verified += 1;
-            if !s.signers.contains(signer) {
-                s.signers.insert(signer.clone());
+            if !s.signers.iter().any(|x| **x == **signer) {
+                s.signers.push(strings.get(signer));
             }
         }
         SigOutcome::Failed => s.failed_sigs += 1,
         SigOutcome::Unknown => s.unknown_sigs += 1,
         SigOutcome::OutsideWindow => s.outside_window += 1,
     }
-    // The first signed record: unsigned ones before it are now known to sit in a signed chain.
-    for f in s.pending_unsigned.drain(..) {
-        if matches!(f, Pending::Quoted(_)) {
-            *pending_quoted -= 1;
-        }
-        out.push(f.into_finding(&facts.session_id));
+    if signed_before || policy.require_signatures {
+        return 0;
     }
+    // The first signed record: the unsigned ones before it are now known to sit in a signed chain.
+    pending.release(&mut s.pending_unsigned, s.unsigned, &facts.session_id, out)
 }
 
 fn advance(s: &mut ChainState, p: &Prepared, facts: &Facts) {
@@ -850,7 +848,9 @@ fn advance(s: &mut ChainState, p: &Prepared, facts: &Facts) {
         }
     }
     if let Some(Link::Hash(h)) = facts.prev_hash {
-        s.session_acc.update(h);
+        s.session_acc
+            .get_or_insert_with(|| Box::new(Sha256::new()))
+            .update(h);
     }
 }
 
@@ -886,7 +886,13 @@ fn check_close(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Fi
     }
     match facts.session_hash {
         Some(claimed) => {
-            let computed: Digest = s.session_acc.clone().finalize().into();
+            let computed: Digest = s
+                .session_acc
+                .as_deref()
+                .cloned()
+                .unwrap_or_default()
+                .finalize()
+                .into();
             if computed != claimed {
                 if from_genesis {
                     out.push(
@@ -914,25 +920,18 @@ fn check_close(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Fi
     }
 }
 
+/// The chain's summary, made from its state (which it consumes, moving its strings).
 fn summarise(
-    id: String,
-    s: &ChainState,
+    id: Box<str>,
+    s: ChainState,
+    counts: Counts,
     policy: Policy,
     export_tail: Option<&TailAnchor>,
-    sink: &FindingSink,
 ) -> ChainSummary {
-    let counts = sink.chain_counts(&id);
-    let failed = |g: Guarantee| {
-        counts.iter().any(|(c, n)| {
-            *n > 0
-                && c.severity() == Severity::Error
-                && (c.guarantee() == g
-                    || (g == Guarantee::Integrity && c.guarantee() == Guarantee::Input))
-        })
-    };
+    let failed = |g: Guarantee| counts.failed(g);
     let integrity = if failed(Guarantee::Integrity) {
         Status::Failed
-    } else if counts.contains_key(&Code::CanonUnsupported) {
+    } else if counts.get(Code::CanonUnsupported) > 0 {
         Status::NotEstablished("some records could not be canonicalized".into())
     } else if s.link_unverifiable {
         Status::NotEstablished(
@@ -946,10 +945,9 @@ fn summarise(
         (Status::Failed, true)
     } else if s.unknown_sigs > 0 {
         (
-            Status::NotEstablished(format!(
-                "{} record(s) signed by keys not supplied",
-                s.unknown_sigs
-            )),
+            Status::NotEstablished(
+                format!("{} record(s) signed by keys not supplied", s.unknown_sigs).into(),
+            ),
             true,
         )
     } else if signed == 0 {
@@ -964,7 +962,7 @@ fn summarise(
             Status::NotEstablished(format!(
                 "no signed record in the --since/--until window; {} outside it hashed and linked only",
                 s.outside_window
-            )),
+            ).into()),
             false,
         )
     } else if s.outside_window > 0 {
@@ -972,27 +970,30 @@ fn summarise(
             Status::Established(format!(
                 "the {} signed record(s) in the --since/--until window verified; {} outside it hashed and linked only",
                 s.verified, s.outside_window
-            )),
+            ).into()),
             true,
         )
     } else {
         (
-            Status::Established(format!("all {} records signed and verified", s.verified)),
+            Status::Established(format!("all {} records signed and verified", s.verified).into()),
             true,
         )
     };
-    let head = match &s.head {
+    let head = match s.head {
         Head::Genesis => Status::Established("starts at the session's genesis".into()),
         Head::MidSession => Status::NotEstablished("starts mid-session".into()),
-        Head::Anchored(how) => Status::Established(how.clone()),
+        Head::Anchored(how) => Status::Established(String::from(how).into()),
         Head::Unknown => Status::NotEstablished("first record has no usable prev_hash".into()),
     };
     let tail = match (&s.closed, s.close_signed, export_tail) {
         (Some(_), true, _) => Status::Established("ends in a signed session_end record".into()),
         (Some(_), false, _) => Status::Established("ends in a session_end record".into()),
-        (None, _, Some(TailAnchor::Checkpoint { source, size })) => Status::Established(format!(
-            "no session_end record, but checkpoint {source} (size {size}) covers the whole export"
-        )),
+        (None, _, Some(TailAnchor::Checkpoint { source, size })) => Status::Established(
+            format!(
+                "no session_end record, but checkpoint {source} (size {size}) covers the whole export"
+            )
+            .into(),
+        ),
         (None, _, _) => Status::NotEstablished(
             "no session_end record: records after the last could be missing".into(),
         ),
@@ -1003,16 +1004,18 @@ fn summarise(
         .map(|at| TailAnchor::CloseRecord(at.clone()))
         .chain(export_tail.cloned())
         .collect();
+    let mut signers: Vec<String> = s.signers.iter().map(|x| x.to_string()).collect();
+    signers.sort();
     ChainSummary {
-        id,
+        id: id.into(),
         records: s.records,
-        first: s.first.clone(),
-        last: s.last.clone(),
+        first: s.first,
+        last: s.last,
         first_seq: s.first_seq,
         last_seq: s.max_seq,
-        first_time: s.first_time.clone(),
-        last_time: s.last_time.clone(),
-        signers: s.signers.iter().cloned().collect(),
+        first_time: s.first_time.map(String::from),
+        last_time: s.last_time,
+        signers,
         signed: s.verified,
         unsigned: s.unsigned,
         integrity,
@@ -1022,19 +1025,13 @@ fn summarise(
         tail,
         completeness_required: policy.require_complete,
         tail_anchors,
-        findings: counts
-            .iter()
-            .map(|(c, n)| (c.as_str().to_string(), *n))
-            .collect(),
+        findings: counts.into_map(),
         head_hash: s.last_hash,
-        head_record_id: s.last_record_id.clone(),
-        start_prev_hash: match s.start_prev_hash {
-            Some(Link::Hash(h)) => Some(h),
-            _ => None,
-        },
-        start_parent_record_id: s.start_parent.clone(),
-        first_record_id: s.first_record_id.clone(),
+        head_record_id: s.last_record_id,
+        start_prev_hash: s.start_prev_hash,
+        start_parent_record_id: s.start_parent.map(String::from),
+        first_record_id: s.first_record_id.map(String::from),
         closed: s.closed.is_some(),
-        range: s.range.clone(),
+        range: s.range.map(|r| *r),
     }
 }

@@ -347,6 +347,15 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_findings: usize,
 
+    /// Chains (sessions) checked at most; each costs about 1 KiB of memory.
+    ///
+    /// Records of chains met after the first N are still read, hashed and signature-checked, but
+    /// not checked against their chains: the report says so (limit.chains) and the verdict is at
+    /// best inconclusive (exit 3). The bound keeps an export of very many chains from exhausting
+    /// memory; raise it for an export that really has more chains.
+    #[arg(long, value_name = "N", default_value_t = crate::chain_table::DEFAULT_MAX_CHAINS)]
+    pub max_chains: usize,
+
     /// Print nothing but the report (no progress, no notes on stderr).
     #[arg(long, short = 'q')]
     pub quiet: bool,

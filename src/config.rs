@@ -54,6 +54,9 @@ pub struct VerifyConfig {
     pub merkle_state: bool,
     /// Findings stored per code (the JSON report lists at most this many of each code).
     pub max_stored_per_code: usize,
+    /// Chains checked at most (`--max-chains`); records of further chains are counted only and
+    /// make the run inconclusive (`limit.chains`).
+    pub max_chains: usize,
     /// Checkpoint files (`--checkpoint`): C2SP signed notes or JSON checkpoints.
     pub checkpoints: Vec<PathBuf>,
     /// Note verifier keys (`--checkpoint-key`): vkeys, or files of vkeys.
@@ -75,6 +78,7 @@ impl VerifyConfig {
             jobs: None,
             provider: crate::crypto::default_provider().name().to_string(),
             max_stored_per_code: 1000,
+            max_chains: crate::chain_table::DEFAULT_MAX_CHAINS,
             merkle_state: false,
             since: None,
             until: None,

@@ -119,6 +119,9 @@ codes! {
     CanonUnsupported => "canon.unsupported_value", Warning, Integrity,
         "value outside the canonicalization domain",
         "the record holds a value RFC 8785 cannot represent exactly (an integer beyond 2^53 or a non-finite number); its hash and signature could not be recomputed, so integrity is not established";
+    LimitChains => "limit.chains", Warning, Integrity,
+        "more chains than the limit on chains",
+        "the export has more chains (sessions) than --max-chains allows: records of the chains beyond the limit were read, hashed and signature-checked, but not linked, sequenced or timed against their chains, and those chains are not listed, so integrity is not established (inconclusive). Raise --max-chains (each chain costs about 1 KiB of memory) or split the export";
     ChainLinkMismatch => "chain.link_mismatch", Error, Integrity,
         "link (prev_hash) does not match the previous record",
         "the previous record of this chain was altered, or a record between them was removed, inserted or moved";

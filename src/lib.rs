@@ -15,6 +15,7 @@ pub mod bounded;
 pub mod canon;
 pub mod cert;
 pub mod chain;
+pub mod chain_table;
 pub mod checkpoint;
 #[doc(hidden)]
 pub mod cli;

@@ -20,7 +20,7 @@ use audit_verify::ingest::InputFormat;
 use audit_verify::keys::KeyRing;
 use audit_verify::profile::Profile;
 use audit_verify::report::human::{HumanStyle, render_human};
-use audit_verify::report::json::render_json;
+use audit_verify::report::json::write_json;
 use audit_verify::verify::{NoProgress, Progress, verify};
 use clap::{CommandFactory, Parser};
 
@@ -222,6 +222,7 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     config.checkpoints = args.checkpoints;
     config.checkpoint_keys = args.checkpoint_keys;
     config.jobs = args.jobs;
+    config.max_chains = args.max_chains;
     config.merkle_state = args.certificate.is_some();
     config.anchor = args.anchor.clone();
     config.anchor_keys = args.anchor_key.clone();
@@ -303,17 +304,25 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
             Err(e) => return fail(e.into()),
         }
     }
-    let text = match config.format {
-        OutputFormat::Human(style) => render_human(&report, style),
-        OutputFormat::Json => render_json(&report),
-        OutputFormat::Junit => audit_verify::report::junit::render_junit(&report),
-        OutputFormat::Github => audit_verify::report::github::render_github(&report),
+    // The JSON report is written as it is serialized; the other formats are rendered first.
+    let write = |out: &mut dyn Write| -> io::Result<()> {
+        let text = match config.format {
+            OutputFormat::Human(style) => render_human(&report, style),
+            OutputFormat::Json => return write_json(&report, out),
+            OutputFormat::Junit => audit_verify::report::junit::render_junit(&report),
+            OutputFormat::Github => audit_verify::report::github::render_github(&report),
+        };
+        out.write_all(text.as_bytes())
     };
     let written = match &args.output {
-        Some(path) => std::fs::write(path, text.as_bytes()),
+        Some(path) => std::fs::File::create(path).and_then(|file| {
+            let mut out = io::BufWriter::new(file);
+            write(&mut out)?;
+            out.flush()
+        }),
         None => {
-            let mut out = io::stdout().lock();
-            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            write(&mut out).and_then(|()| out.flush())
         }
     };
     match written {

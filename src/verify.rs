@@ -13,7 +13,8 @@
 //! profile runs [`crate::profile::aat`] and [`crate::chain`], the others the declarative
 //! [`crate::profile::engine`] and [`crate::profile::links`].
 //!
-//! Memory is bounded by the batch size and the number of chains, never by the file size.
+//! Memory is bounded by the batch size and the number of chains (itself bounded: `--max-chains`),
+//! never by the file size.
 
 use rayon::prelude::*;
 
@@ -110,6 +111,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         require_signatures: config.require_signatures,
         require_complete: config.require_complete,
         keys_supplied: ctx.has_keys(),
+        max_chains: config.max_chains,
     };
     let make_checker = |r: &Runner| {
         let mut c = r.checker(policy);
@@ -270,7 +272,10 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
             let mut out = Vec::new();
             r.check_bundle(&bundle, &loc(index, 1, 0), &mut out);
             for f in out {
-                sink.push(f);
+                match checker.as_mut() {
+                    Some(c) => c.push(f, &mut sink),
+                    None => sink.push(f),
+                }
             }
         }
         let digest = ingest::input_sha256(source, &digest).map_err(|e| IngestError::Io {
@@ -304,14 +309,14 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         });
     };
 
+    let mut checker = checker;
     let mut anchor_findings = Vec::new();
     let anchored = anchors.finish(&mut anchor_findings);
     for f in anchor_findings {
-        sink.push(f);
+        checker.push(f, &mut sink);
     }
-    let mut checker = checker;
     checker.set_export_tail(anchored.export_tail.clone());
-    let mut chain_summaries = checker.finish(&mut sink);
+    let (mut chain_summaries, untracked) = checker.finish(&mut sink);
     // A spot check whose window holds no signed record at all has checked no signature: nothing
     // about authenticity was established, so it is required and the verdict inconclusive.
     if (config.since.is_some() || config.until.is_some())
@@ -335,6 +340,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         epochs: anchored.epochs,
         findings,
         counts: sink.counts,
+        untracked,
     })
 }
 
@@ -389,7 +395,7 @@ fn feed(
         checker.observe(p, sink);
     }
     for f in anchor_findings {
-        sink.push(f);
+        checker.push(f, sink);
     }
 }
 

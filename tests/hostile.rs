@@ -1222,3 +1222,200 @@ fn oversized_checkpoints_and_certificates_are_errors() {
     );
     assert_error(&r, "larger than 67108864 bytes", "certificate");
 }
+
+// ---- many chains (docs/limits.md: chains tracked) ----
+
+/// `n` one-record sessions: the genesis of the unsigned AAT export under `n` session ids (each
+/// verifies on its own, with the warnings of an unsigned open session).
+fn one_record_sessions(n: usize) -> Vec<u8> {
+    let genesis = std::fs::read_to_string(testdata("aat/ok--gen-unsigned.jsonl")).unwrap();
+    let genesis = genesis.lines().next().unwrap();
+    let session = "f842bd32-49bd-4637-ba13-ce7fc71ea1fb";
+    let record = "469782fb-e376-4f96-b7cd-198c4c5a5f5b";
+    assert!(genesis.contains(session) && genesis.contains(record));
+    let mut out = Vec::with_capacity(n * (genesis.len() + 1));
+    for i in 0..n {
+        let line = genesis
+            .replace(session, &format!("session-{i:030}"))
+            .replace(record, &format!("record-{i:031}"));
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+/// `n` asqav receipts, each of another agent (so each its own chain), unsigned by any key given.
+fn one_receipt_agents(n: usize) -> Vec<u8> {
+    let first = std::fs::read_to_string(testdata("asqav/ok--gen-receipts.jsonl")).unwrap();
+    let first = first.lines().next().unwrap();
+    assert!(first.contains("\"agt_fixture_alpha\"") && first.contains("\"sig_fx000000\""));
+    let mut out = Vec::new();
+    for i in 0..n {
+        let line = first
+            .replace("\"agt_fixture_alpha\"", &format!("\"agt_{i:08}\""))
+            .replace("\"sig_fx000000\"", &format!("\"sig_{i:08}\""));
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+fn count_of(r: &Run, code: &str) -> u64 {
+    r.json()["summary"]["findings_by_code"][code]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[test]
+fn chains_past_the_limit_are_counted_reported_and_never_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "sessions.jsonl", &one_record_sessions(15));
+    // Within the limit: verified, no limit finding.
+    let r = verify_json(&p, &[], &["--max-chains", "15"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(count_of(&r, "limit.chains"), 0);
+    assert_eq!(r.json()["summary"]["untracked_records"], 0);
+    // Past it: the first ten chains are checked and listed, the other five records counted, and
+    // the run is inconclusive, not verified.
+    let r = verify_json(&p, &[], &["--max-chains", "10"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    let j = r.json();
+    assert_eq!(j["verdict"], "inconclusive");
+    assert_eq!(j["chains"].as_array().unwrap().len(), 10);
+    assert_eq!(j["summary"]["chains"], 10);
+    assert_eq!(j["summary"]["records"], 10);
+    assert_eq!(j["summary"]["untracked_records"], 5);
+    assert_eq!(count_of(&r, "limit.chains"), 1);
+    assert!(
+        r.codes().contains(&("limit.chains".into(), 11)),
+        "{:?}",
+        r.codes()
+    );
+    let statement = j["statement"].as_str().unwrap();
+    assert!(statement.contains("5 more records"), "{statement}");
+    assert!(
+        j["chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["verdict"] == "verified"),
+        "the tracked chains verify on their own"
+    );
+    // The other reports say so too.
+    let human = run([
+        "verify".as_ref(),
+        p.as_os_str(),
+        "--max-chains".as_ref(),
+        "10".as_ref(),
+    ]);
+    assert_eq!(human.code, 3);
+    assert!(human.stdout.starts_with("INCONCLUSIVE"), "{}", human.stdout);
+    assert!(human.stdout.contains("limit.chains"), "{}", human.stdout);
+    let junit = run([
+        "verify".as_ref(),
+        p.as_os_str(),
+        "--max-chains".as_ref(),
+        "10".as_ref(),
+        "--format".as_ref(),
+        "junit".as_ref(),
+    ]);
+    assert!(
+        junit.stdout.contains("skipped=\"1\"") && junit.stdout.contains("limit.chains"),
+        "{}",
+        junit.stdout
+    );
+    // A record of a chain past the limit still has its own checks: one that is broken fails.
+    let mut text = one_record_sessions(15);
+    let broken = String::from_utf8(one_record_sessions(1))
+        .unwrap()
+        .replace("\"prev_hash\":null", "\"prev_hash\":\"zz\"")
+        .replace("session-", "another-");
+    text.extend_from_slice(broken.as_bytes());
+    let p = write(dir.path(), "broken.jsonl", &text);
+    let r = verify_json(&p, &[], &["--max-chains", "10"]);
+    assert_failed_with(
+        &r,
+        "record.field_invalid",
+        16,
+        "broken record past the limit",
+    );
+    assert_eq!(r.json()["summary"]["untracked_records"], 6);
+    // No chain at all is tracked with a limit of 0: nothing is verified.
+    let r = verify_json(&p, &[], &["--max-chains", "0"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.json()["summary"]["chains"], 0);
+}
+
+#[test]
+fn declared_profile_chains_past_the_limit_are_counted_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "agents.jsonl", &one_receipt_agents(15));
+    // Without the producer's keys the run is inconclusive anyway; the limit adds its finding.
+    let r = verify_json(&p, &[], &["--max-chains", "15"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert_eq!(count_of(&r, "limit.chains"), 0);
+    assert_eq!(r.json()["summary"]["chains"], 15);
+    let r = verify_json(&p, &[], &["--max-chains", "10"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    let j = r.json();
+    assert_eq!(j["profile"], "asqav");
+    assert_eq!(j["chains"].as_array().unwrap().len(), 10);
+    assert_eq!(j["summary"]["untracked_records"], 5);
+    assert!(
+        r.codes().contains(&("limit.chains".into(), 11)),
+        "{:?}",
+        r.codes()
+    );
+    // Export-wide checks still see every record: a receipt id repeated in a chain past the
+    // limit fails.
+    let mut text = one_receipt_agents(15);
+    let last = String::from_utf8(one_receipt_agents(14))
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .replace("\"agt_00000013\"", "\"agt_99999999\"");
+    text.extend_from_slice(last.as_bytes());
+    text.push(b'\n');
+    let p = write(dir.path(), "replayed.jsonl", &text);
+    let r = verify_json(&p, &[], &["--max-chains", "10"]);
+    assert_failed_with(&r, "record.duplicate_id", 16, "repeated id past the limit");
+}
+
+#[test]
+fn an_export_of_many_more_chains_than_the_limit_stays_in_bounded_memory() {
+    // 100,000 one-record sessions, 1,000 of them tracked: memory does not grow with the others
+    // (tracked, they would take over 100 MiB, and the report listing them more).
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "many.jsonl", &one_record_sessions(100_000));
+    let (r, rss) = run_measured(&verify_args(&p, &[], &["--max-chains", "1000"]));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["summary"]["chains"], 1000);
+    assert_eq!(j["summary"]["untracked_records"], 99_000);
+    assert_eq!(count_of(&r, "limit.chains"), 1);
+    assert_rss_below(rss, 64, "100,000 sessions, 1,000 tracked");
+}
+
+#[test]
+fn memory_per_chain_is_small_and_flat() {
+    // Within the limit every chain is checked and listed: its state and its row of the report
+    // cost about 1 KiB (they cost 17 KiB when the JSON report was built whole).
+    let dir = tempfile::tempdir().unwrap();
+    let mut peaks = Vec::new();
+    for n in [5_000, 25_000] {
+        let p = write(dir.path(), "sessions.jsonl", &one_record_sessions(n));
+        let (r, rss) = run_measured(&verify_args(&p, &[], &[]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(r.json()["summary"]["chains"], n);
+        peaks.push(rss);
+    }
+    if let [Some(small), Some(large)] = peaks[..] {
+        let per_chain = large.saturating_sub(small) as f64 / 20_000.0;
+        eprintln!(
+            "peak RSS {small} KiB for 5,000 chains, {large} KiB for 25,000: {per_chain:.2} KiB a chain"
+        );
+        assert!(per_chain < 2.5, "{per_chain:.2} KiB a chain");
+    }
+    assert_rss_below(peaks[1], 128, "25,000 sessions");
+}

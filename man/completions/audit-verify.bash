@@ -80,7 +80,7 @@ _audit__verify() {
 
     case "${cmd}" in
         audit__verify)
-            opts="-o -j -q -h -V --keys --input-format --profile --checkpoint --checkpoint-key --hmac-key-file --require-signatures --require-complete --format --output --certificate --sign-key --anchor --anchor-key --since --until --now --jobs --crypto --max-findings --quiet --no-progress --color --help --version verify cert keygen merge profiles completions help"
+            opts="-o -j -q -h -V --keys --input-format --profile --checkpoint --checkpoint-key --hmac-key-file --require-signatures --require-complete --format --output --certificate --sign-key --anchor --anchor-key --since --until --now --jobs --crypto --max-findings --max-chains --quiet --no-progress --color --help --version verify cert keygen merge profiles completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -163,6 +163,10 @@ _audit__verify() {
                     return 0
                     ;;
                 --max-findings)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-chains)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -466,7 +470,7 @@ _audit__verify() {
             return 0
             ;;
         audit__subcmd__verify__subcmd__verify)
-            opts="-o -j -q -h --keys --input-format --profile --checkpoint --checkpoint-key --hmac-key-file --require-signatures --require-complete --format --output --certificate --sign-key --anchor --anchor-key --since --until --now --jobs --crypto --max-findings --quiet --no-progress --color --help"
+            opts="-o -j -q -h --keys --input-format --profile --checkpoint --checkpoint-key --hmac-key-file --require-signatures --require-complete --format --output --certificate --sign-key --anchor --anchor-key --since --until --now --jobs --crypto --max-findings --max-chains --quiet --no-progress --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -549,6 +553,10 @@ _audit__verify() {
                     return 0
                     ;;
                 --max-findings)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-chains)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_audit_verify_global_optspecs
-    string join \n keys= input-format= profile= checkpoint= checkpoint-key= hmac-key-file= require-signatures require-complete format= o/output= certificate= sign-key= anchor= anchor-key= since= until= now= j/jobs= crypto= max-findings= q/quiet no-progress color= h/help V/version
+    string join \n keys= input-format= profile= checkpoint= checkpoint-key= hmac-key-file= require-signatures require-complete format= o/output= certificate= sign-key= anchor= anchor-key= since= until= now= j/jobs= crypto= max-findings= max-chains= q/quiet no-progress color= h/help V/version
 end
 
 function __fish_audit_verify_needs_command
@@ -49,6 +49,7 @@ complete -c audit-verify -n "__fish_audit_verify_needs_command" -s j -l jobs -d 
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l crypto -d 'Crypto provider' -r -f -a "aws-lc\t'aws-lc-rs (the fast default)'
 rustcrypto\t'The pure-Rust p256, ml-dsa and ed25519-dalek crates'"
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l max-findings -d 'Findings of one code shown in the human report before the rest are only counted' -r
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -l max-chains -d 'Chains (sessions) checked at most; each costs about 1 KiB of memory' -r
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l color -d 'Colour in the human report' -r -f -a "auto\t'When stdout is a terminal and NO_COLOR is not set'
 always\t'Always'
 never\t'Never'"
@@ -90,6 +91,7 @@ complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -s j -
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l crypto -d 'Crypto provider' -r -f -a "aws-lc\t'aws-lc-rs (the fast default)'
 rustcrypto\t'The pure-Rust p256, ml-dsa and ed25519-dalek crates'"
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l max-findings -d 'Findings of one code shown in the human report before the rest are only counted' -r
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l max-chains -d 'Chains (sessions) checked at most; each costs about 1 KiB of memory' -r
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l color -d 'Colour in the human report' -r -f -a "auto\t'When stdout is a terminal and NO_COLOR is not set'
 always\t'Always'
 never\t'Never'"

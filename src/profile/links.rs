@@ -8,23 +8,25 @@
 //! chain whose first record is not a genesis starts mid-chain (head not established, e.g. AGT's
 //! 10,000-entry export window); the counter starts at the profile's first value and steps by one
 //! (a gap is records withheld); times never go backwards; ids are unique where the profile says
-//! so; nothing follows a terminal record. Memory grows with the number of chains, plus 16 bytes
-//! per record where unique ids are checked.
+//! so; nothing follows a terminal record. Memory grows with the number of chains (bounded, see
+//! [`crate::chain_table`]), plus 16 bytes per record where unique ids are checked.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
 
 use crate::chain::{FindingSink, Policy};
-use crate::finding::{Code, Finding, Guarantee, Location, Severity};
+use crate::chain_table::{
+    ChainTable, Counts, Interner, Pending, PendingBudget, Slot, UNSIGNED_IN_SIGNED_CHAIN, emit,
+};
+use crate::finding::{Code, Finding, Guarantee, Location};
 use crate::profile::aat::{Digest, Link};
 use crate::profile::record::{Counterparty, Facts, Prepared};
 use crate::profile::spec::{Extension, Restart, SigAlg, Spec};
-use crate::report::{ChainSummary, Status};
+use crate::report::{ChainSummary, Status, Untracked};
 use crate::sig::SigOutcome;
 
-/// Unsigned-record findings remembered per chain before its first signed record.
-const PENDING_UNSIGNED_LIMIT: usize = 1000;
 /// Most distinct uncovered member names listed per chain.
 const UNCOVERED_LIMIT: usize = 64;
 /// Most record ids remembered for the uniqueness check.
@@ -40,7 +42,6 @@ enum Head {
 
 #[derive(Debug)]
 struct State {
-    order: usize,
     records: u64,
     first: Location,
     last: Location,
@@ -50,7 +51,7 @@ struct State {
     numbered: bool,
     first_seq: Option<u64>,
     max_seq: Option<u64>,
-    first_time: Option<String>,
+    first_time: Option<Box<str>>,
     last_time: Option<String>,
     max_instant: Option<jiff::Timestamp>,
     terminal: Option<Location>,
@@ -58,9 +59,10 @@ struct State {
     failed_sigs: u64,
     unknown_sigs: u64,
     unsigned: u64,
-    signers: BTreeSet<String>,
-    pending_unsigned: Vec<Finding>,
-    uncovered: BTreeSet<String>,
+    signers: Vec<Arc<str>>,
+    pending_unsigned: Vec<Pending>,
+    /// Member names outside the hash, shared with the other chains, in order of appearance.
+    uncovered: Vec<Arc<str>>,
     uncovered_at: Option<Location>,
 }
 
@@ -75,7 +77,11 @@ pub struct Links {
     unique_ids: bool,
     hmac: bool,
     has_terminal: bool,
-    chains: HashMap<String, State>,
+    chains: ChainTable<State>,
+    /// Signers and member names, shared by the chains.
+    strings: Interner,
+    /// Unsigned records held over all chains before their chain's first signed record.
+    pending: PendingBudget,
     ids: HashSet<u128>,
     ids_full: bool,
     last_unreadable: Option<Location>,
@@ -141,7 +147,9 @@ impl Links {
                 .as_ref()
                 .is_some_and(|s| s.algorithm == Some(SigAlg::HmacSha256)),
             has_terminal: spec.terminal.is_some(),
-            chains: HashMap::new(),
+            chains: ChainTable::new(policy.max_chains),
+            strings: Interner::default(),
+            pending: PendingBudget::default(),
             ids: HashSet::new(),
             ids_full: false,
             last_unreadable: None,
@@ -172,12 +180,18 @@ impl Links {
                 self.claims.push((**c).clone());
             }
         }
-        let order = self.chains.len();
-        let is_new = !self.chains.contains_key(&facts.chain);
-        let state = self
+        let Some((slot, is_new)) = self
             .chains
-            .entry(facts.chain.clone())
-            .or_insert_with(|| State::new(order, &p.at, facts));
+            .entry(&facts.chain, &p.at, || State::new(&p.at, facts))
+        else {
+            // Past the limit on chains: the record's own findings count, its chain is not
+            // checked (`limit.chains`).
+            for f in p.findings.into_iter().chain(out) {
+                sink.push(f);
+            }
+            return;
+        };
+        let state = &mut slot.state;
         if facts.standalone {
             state.head = Head::Standalone;
         } else if is_new {
@@ -229,11 +243,25 @@ impl Links {
             }
         }
         time(state, &p, facts, &mut out);
-        signature(state, &p, facts, self.policy, &mut out);
-        advance(state, &p, facts);
-        for f in p.findings.into_iter().chain(out) {
-            sink.push(f);
-        }
+        let not_held = signature(
+            state,
+            &p,
+            facts,
+            self.policy,
+            &mut self.pending,
+            &mut self.strings,
+            &mut out,
+        );
+        advance(state, &p, facts, &mut self.strings);
+        emit(p.findings.into_iter().chain(out), &mut slot.counts, sink);
+        slot.counts.add(Code::SigMissing, not_held);
+        sink.count(Code::SigMissing, not_held);
+    }
+
+    /// Hands a finding made outside the chain checks (bundles) to the sink, counting it for its
+    /// chain.
+    pub fn push(&mut self, f: Finding, sink: &mut FindingSink) {
+        self.chains.push(f, sink);
     }
 
     fn check_id(&mut self, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
@@ -254,53 +282,56 @@ impl Links {
     }
 
     /// Ends every chain: completeness, chain-level findings, and the summaries.
-    pub fn finish(self, sink: &mut FindingSink) -> Vec<ChainSummary> {
+    pub fn finish(mut self, sink: &mut FindingSink) -> (Vec<ChainSummary>, Option<Untracked>) {
         // Counterparty bindings against the originating receipts anywhere in the export.
-        for c in &self.claims {
+        for c in std::mem::take(&mut self.claims) {
             match self.envelopes.get(&id_key(&c.receipt_ref)) {
-                Some(h) if *h != c.digest => sink.push(c.mismatch.clone()),
+                Some(h) if *h != c.digest => self.chains.push(c.mismatch, sink),
                 Some(_) => {
-                    if let Some(f) = &c.kid_mismatch {
-                        sink.push(f.clone());
+                    if let Some(f) = c.kid_mismatch {
+                        self.chains.push(f, sink);
                     }
                 }
-                None => sink.push(c.unresolved.clone()),
+                None => self.chains.push(c.unresolved, sink),
             }
         }
         let policy = self.policy;
-        let mut chains: Vec<(String, State)> = self.chains.into_iter().collect();
-        chains.sort_by_key(|(_, s)| s.order);
-        let mut summaries = Vec::new();
-        for (id, mut s) in chains {
+        let untracked = self.chains.untracked();
+        if let Some(f) = self.chains.limit_finding() {
+            sink.push(f);
+        }
+        let mut summaries = Vec::with_capacity(self.chains.len());
+        for (id, slot) in self.chains.into_ordered() {
+            let Slot {
+                state: mut s,
+                mut counts,
+            } = slot;
+            let mut out = Vec::new();
             let signed = s.verified + s.failed_sigs + s.unknown_sigs;
             if signed == 0 && s.unsigned > 0 && !policy.require_signatures {
-                sink.push(
+                out.push(
                     Finding::new(
                         Code::SigChainUnsigned,
                         format!("none of the {} records of this chain is signed", s.records),
                     )
-                    .chain(id.clone())
                     .at(s.first.clone()),
                 );
             }
-            for f in s.pending_unsigned.drain(..) {
-                if signed > 0 {
-                    sink.push(f);
-                }
-            }
+            // Unsigned records held before a first signed record that never came.
+            self.pending.forget(&mut s.pending_unsigned);
             if self.hmac && s.verified > 0 {
-                sink.push(
+                out.push(
                     Finding::new(
                         Code::SigHmacSharedSecret,
                         "the records are HMAC-SHA256 authenticated: whoever holds the secret to verify them can also forge them",
                     )
-                    .chain(id.clone())
                     .at(s.first.clone()),
                 );
             }
             if !s.uncovered.is_empty() {
-                let names: Vec<&str> = s.uncovered.iter().map(String::as_str).collect();
-                sink.push(
+                let mut names: Vec<&str> = s.uncovered.iter().map(|n| &**n).collect();
+                names.sort_unstable();
+                out.push(
                     Finding::new(
                         Code::ProfileFieldsNotCovered,
                         format!(
@@ -308,7 +339,6 @@ impl Links {
                             names.join(", ")
                         ),
                     )
-                    .chain(id.clone())
                     .at(s.uncovered_at.clone().unwrap_or_else(|| s.first.clone())),
                 );
             }
@@ -318,7 +348,7 @@ impl Links {
                 } else {
                     "the format has no terminal record or length commitment"
                 };
-                sink.push(
+                out.push(
                     Finding::new(
                         Code::ChainTailOpen,
                         format!(
@@ -326,20 +356,19 @@ impl Links {
                             s.last.line
                         ),
                     )
-                    .chain(id.clone())
                     .at(s.last.clone()),
                 );
             }
-            summaries.push(summarise(id, &s, policy, self.hmac, sink));
+            emit(out.into_iter().map(|f| f.chain(&*id)), &mut counts, sink);
+            summaries.push(summarise(id, s, counts, policy, self.hmac));
         }
-        summaries
+        (summaries, untracked)
     }
 }
 
 impl State {
-    fn new(order: usize, at: &Location, facts: &Facts) -> Self {
+    fn new(at: &Location, facts: &Facts) -> Self {
         State {
-            order,
             records: 0,
             first: at.clone(),
             last: at.clone(),
@@ -349,7 +378,7 @@ impl State {
             numbered: false,
             first_seq: None,
             max_seq: None,
-            first_time: facts.time_text.clone(),
+            first_time: facts.time_text.as_deref().map(Box::from),
             last_time: None,
             max_instant: None,
             terminal: None,
@@ -357,9 +386,9 @@ impl State {
             failed_sigs: 0,
             unknown_sigs: 0,
             unsigned: 0,
-            signers: BTreeSet::new(),
+            signers: Vec::new(),
             pending_unsigned: Vec::new(),
-            uncovered: BTreeSet::new(),
+            uncovered: Vec::new(),
             uncovered_at: None,
         }
     }
@@ -582,41 +611,57 @@ fn time(s: &State, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
     }
 }
 
-fn signature(s: &mut State, p: &Prepared, facts: &Facts, policy: Policy, out: &mut Vec<Finding>) {
+/// Counts the record's signature outcome. Returns how many unsigned records, before this first
+/// signed one, are `sig.missing` without being held as findings (to be counted only).
+fn signature(
+    s: &mut State,
+    p: &Prepared,
+    facts: &Facts,
+    policy: Policy,
+    pending: &mut PendingBudget,
+    strings: &mut Interner,
+    out: &mut Vec<Finding>,
+) -> u64 {
+    let signed_before = s.verified + s.failed_sigs + s.unknown_sigs > 0;
     match &facts.sig {
         // The time window applies to the AAT profile only; declared profiles never skip.
-        SigOutcome::OutsideWindow => {}
+        SigOutcome::OutsideWindow => return 0,
         SigOutcome::Unsigned => {
             s.unsigned += 1;
-            let f = p.finding(
-                Code::SigMissing,
-                if policy.require_signatures {
-                    "record is unsigned and --require-signatures is set"
-                } else {
-                    "record is unsigned in a chain whose other records are signed"
-                },
-                None,
-            );
-            if policy.require_signatures || s.verified + s.failed_sigs + s.unknown_sigs > 0 {
-                out.push(f);
-            } else if s.pending_unsigned.len() < PENDING_UNSIGNED_LIMIT {
-                s.pending_unsigned.push(f);
+            if policy.require_signatures || signed_before {
+                out.push(p.finding(
+                    Code::SigMissing,
+                    if policy.require_signatures {
+                        "record is unsigned and --require-signatures is set"
+                    } else {
+                        UNSIGNED_IN_SIGNED_CHAIN
+                    },
+                    None,
+                ));
+            } else {
+                pending.hold(&mut s.pending_unsigned, &p.at, || {
+                    p.finding(Code::SigMissing, UNSIGNED_IN_SIGNED_CHAIN, None)
+                });
             }
-            return;
+            return 0;
         }
         SigOutcome::Verified { signer } => {
             s.verified += 1;
-            if !s.signers.contains(signer) {
-                s.signers.insert(signer.clone());
+            if !s.signers.iter().any(|x| **x == **signer) {
+                s.signers.push(strings.get(signer));
             }
         }
         SigOutcome::Failed => s.failed_sigs += 1,
         SigOutcome::Unknown => s.unknown_sigs += 1,
     }
-    out.append(&mut s.pending_unsigned);
+    if signed_before || policy.require_signatures {
+        return 0;
+    }
+    // The first signed record: the unsigned ones before it are now known to sit in a signed chain.
+    pending.release(&mut s.pending_unsigned, s.unsigned, &facts.chain, out)
 }
 
-fn advance(s: &mut State, p: &Prepared, facts: &Facts) {
+fn advance(s: &mut State, p: &Prepared, facts: &Facts, strings: &mut Interner) {
     s.records += 1;
     s.last = p.at.clone();
     s.last_hash = facts.hash;
@@ -629,38 +674,23 @@ fn advance(s: &mut State, p: &Prepared, facts: &Facts) {
     if let Some(t) = facts.time {
         if s.max_instant.is_none_or(|m| t >= m) {
             s.max_instant = Some(t);
-            s.last_time = facts.time_text.clone();
+            s.last_time.clone_from(&facts.time_text);
         }
     }
     for u in &facts.uncovered {
-        if s.uncovered.len() < UNCOVERED_LIMIT
-            && s.uncovered.insert(u.clone())
-            && s.uncovered_at.is_none()
-        {
-            s.uncovered_at = Some(p.at.clone());
+        if s.uncovered.len() < UNCOVERED_LIMIT && !s.uncovered.iter().any(|x| **x == **u) {
+            s.uncovered.push(strings.get(u));
+            if s.uncovered_at.is_none() {
+                s.uncovered_at = Some(p.at.clone());
+            }
         }
     }
 }
 
-fn summarise(
-    id: String,
-    s: &State,
-    policy: Policy,
-    hmac: bool,
-    sink: &FindingSink,
-) -> ChainSummary {
-    let counts = sink.chain_counts(&id);
-    let failed = |g: Guarantee| {
-        counts.iter().any(|(c, n)| {
-            *n > 0
-                && c.severity() == Severity::Error
-                && (c.guarantee() == g
-                    || (g == Guarantee::Integrity && c.guarantee() == Guarantee::Input))
-        })
-    };
-    let not_established = NOT_ESTABLISHING
-        .iter()
-        .find(|(c, _)| counts.get(c).is_some_and(|n| *n > 0));
+/// The chain's summary, made from its state (which it consumes, moving its strings).
+fn summarise(id: Box<str>, s: State, counts: Counts, policy: Policy, hmac: bool) -> ChainSummary {
+    let failed = |g: Guarantee| counts.failed(g);
+    let not_established = NOT_ESTABLISHING.iter().find(|(c, _)| counts.get(*c) > 0);
     let integrity = if failed(Guarantee::Integrity) {
         Status::Failed
     } else if let Some((_, why)) = not_established {
@@ -675,10 +705,13 @@ fn summarise(
         (Status::Failed, true)
     } else if s.unknown_sigs > 0 {
         (
-            Status::NotEstablished(format!(
-                "{} record(s) signed by keys not supplied, not trusted, or not usable",
-                s.unknown_sigs
-            )),
+            Status::NotEstablished(
+                format!(
+                    "{} record(s) signed by keys not supplied, not trusted, or not usable",
+                    s.unknown_sigs
+                )
+                .into(),
+            ),
             true,
         )
     } else if signed == 0 {
@@ -688,15 +721,18 @@ fn summarise(
         )
     } else if hmac {
         (
-            Status::Established(format!(
-                "all {} records HMAC-authenticated (shared secret)",
-                s.verified
-            )),
+            Status::Established(
+                format!(
+                    "all {} records HMAC-authenticated (shared secret)",
+                    s.verified
+                )
+                .into(),
+            ),
             true,
         )
     } else {
         (
-            Status::Established(format!("all {} records signed and verified", s.verified)),
+            Status::Established(format!("all {} records signed and verified", s.verified).into()),
             true,
         )
     };
@@ -706,9 +742,10 @@ fn summarise(
         String::new()
     };
     let head = match s.head {
-        Head::Genesis if s.segments > 1 => Status::NotEstablished(format!(
-            "starts at a genesis, but restarts{segments}: whole segments could be missing"
-        )),
+        Head::Genesis if s.segments > 1 => Status::NotEstablished(
+            format!("starts at a genesis, but restarts{segments}: whole segments could be missing")
+                .into(),
+        ),
         Head::Genesis => Status::Established("starts at the chain's genesis".into()),
         Head::MidChain => Status::NotEstablished("starts mid-chain (partial export)".into()),
         Head::Unknown => Status::NotEstablished("first record has no usable link".into()),
@@ -721,16 +758,18 @@ fn summarise(
             "no terminal record: records after the last could be missing".into(),
         ),
     };
+    let mut signers: Vec<String> = s.signers.iter().map(|x| x.to_string()).collect();
+    signers.sort();
     ChainSummary {
-        id,
+        id: id.into(),
         records: s.records,
-        first: s.first.clone(),
-        last: s.last.clone(),
+        first: s.first,
+        last: s.last,
         first_seq: s.first_seq,
         last_seq: s.max_seq,
-        first_time: s.first_time.clone(),
-        last_time: s.last_time.clone(),
-        signers: s.signers.iter().cloned().collect(),
+        first_time: s.first_time.map(String::from),
+        last_time: s.last_time,
+        signers,
         signed: s.verified,
         unsigned: s.unsigned,
         integrity,
@@ -741,10 +780,7 @@ fn summarise(
         completeness_required: policy.require_complete,
         // Checkpoints and certificate anchors apply to AAT chains only.
         tail_anchors: Vec::new(),
-        findings: counts
-            .iter()
-            .map(|(c, n)| (c.as_str().to_string(), *n))
-            .collect(),
+        findings: counts.into_map(),
         head_hash: s.last_hash,
         head_record_id: None,
         start_prev_hash: None,

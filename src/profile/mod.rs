@@ -23,7 +23,7 @@ use crate::bounded::ReadError;
 use crate::canon::json::Value;
 use crate::chain::{Chains, FindingSink, Policy};
 use crate::finding::{Finding, Location};
-use crate::report::ChainSummary;
+use crate::report::{ChainSummary, Untracked};
 use crate::sig::SigContext;
 use sigcheck::Env;
 use spec::{Extension, ProfileError, Spec};
@@ -327,6 +327,15 @@ impl Checker {
         }
     }
 
+    /// Hands a finding made outside the chain checks (batch epochs, checkpoints, bundles) to the
+    /// sink, counting it for its chain.
+    pub fn push(&mut self, f: Finding, sink: &mut FindingSink) {
+        match self {
+            Checker::Aat(c) => c.push(f, sink),
+            Checker::Spec(c) => c.push(f, sink),
+        }
+    }
+
     /// Feeds one record in file order.
     pub fn observe(&mut self, p: Prepared, sink: &mut FindingSink) {
         match (self, p) {
@@ -338,8 +347,8 @@ impl Checker {
         }
     }
 
-    /// Ends every chain.
-    pub fn finish(self, sink: &mut FindingSink) -> Vec<ChainSummary> {
+    /// Ends every chain; also returns the records of chains beyond the limit on chains, if any.
+    pub fn finish(self, sink: &mut FindingSink) -> (Vec<ChainSummary>, Option<Untracked>) {
         match self {
             Checker::Aat(c) => c.finish(sink),
             Checker::Spec(c) => c.finish(sink),

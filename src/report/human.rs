@@ -219,33 +219,40 @@ fn table(report: &Report, style: HumanStyle) -> String {
     out
 }
 
+/// Rows per compact table: past this many chains the rows are shown in several tables of this
+/// size, each laid out on its own, so the layout never holds every chain's cells at once.
+const ROWS_PER_TABLE: usize = 1000;
+
 fn compact_table(report: &Report, style: HumanStyle) -> String {
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(style.width as u16)
-        .set_header(vec![
-            "chain",
-            "records",
-            "verdict",
-            "integrity",
-            "authenticity",
-            "head",
-            "tail",
-        ]);
-    for c in &report.chains {
-        t.add_row(vec![
-            short_id(&c.id),
-            c.records.to_string(),
-            c.verdict().as_str().to_string(),
-            c.integrity.as_str().to_string(),
-            c.authenticity.as_str().to_string(),
-            c.head.as_str().to_string(),
-            c.tail.as_str().to_string(),
-        ]);
+    let mut out = String::new();
+    for block in report.chains.chunks(ROWS_PER_TABLE) {
+        let mut t = Table::new();
+        t.load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(style.width as u16)
+            .set_header(vec![
+                "chain",
+                "records",
+                "verdict",
+                "integrity",
+                "authenticity",
+                "head",
+                "tail",
+            ]);
+        for c in block {
+            t.add_row(vec![
+                short_id(&c.id),
+                c.records.to_string(),
+                c.verdict().as_str().to_string(),
+                c.integrity.as_str().to_string(),
+                c.authenticity.as_str().to_string(),
+                c.head.as_str().to_string(),
+                c.tail.as_str().to_string(),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
     }
-    let mut out = t.to_string();
-    out.push('\n');
     out
 }
 

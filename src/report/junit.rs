@@ -3,7 +3,8 @@
 //!
 //! A chain whose verdict is `failed` gets a `<failure>` listing its error findings; an
 //! `inconclusive` chain is `<skipped>` with the guarantee that could not be established; findings
-//! that concern no chain (unreadable lines, checkpoints) form one more test case, `input`.
+//! that concern no chain (unreadable lines, checkpoints) form one more test case, `input`, which is
+//! `<skipped>` when records of chains beyond the limit on chains were not checked.
 
 use super::{Report, Verdict};
 use crate::finding::{Finding, Severity};
@@ -117,6 +118,13 @@ pub fn render_junit(report: &Report) -> String {
             "      <failure message=\"{}\" type=\"failed\">{}</failure>\n",
             xml(&first),
             xml(&unchained.join("\n"))
+        ));
+    } else if let Some(u) = report.untracked {
+        // Chains past the limit on chains were not checked: the run is not verified.
+        skipped += 1;
+        input.push_str(&format!(
+            "      <skipped message=\"inconclusive: {} record(s) of chains beyond the first {} not checked as chains (limit.chains)\"/>\n",
+            u.records, u.max_chains
         ));
     }
     input.push_str(&format!(

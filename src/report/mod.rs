@@ -10,6 +10,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::finding::{Code, Finding, Location, Severity};
@@ -45,15 +46,16 @@ impl Verdict {
     }
 }
 
-/// Whether a guarantee holds.
+/// Whether a guarantee holds. The explanations are mostly fixed sentences, borrowed rather than
+/// allocated once per chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     /// Established, and how.
-    Established(String),
+    Established(Cow<'static, str>),
     /// Evidence contradicts it.
     Failed,
     /// Could not be established, and why.
-    NotEstablished(String),
+    NotEstablished(Cow<'static, str>),
 }
 
 impl Status {
@@ -115,7 +117,7 @@ pub struct ChainSummary {
     /// What anchors the tail (empty: nothing).
     pub tail_anchors: Vec<TailAnchor>,
     /// Finding counts per code.
-    pub findings: BTreeMap<String, u64>,
+    pub findings: BTreeMap<Code, u64>,
     /// `H(last record)`: what the next record must link to.
     pub head_hash: Option<[u8; 32]>,
     /// The last record's id.
@@ -270,11 +272,10 @@ impl ChainSummary {
         let failed = [&self.integrity, &self.authenticity]
             .iter()
             .any(|s| **s == Status::Failed)
-            || self.findings.keys().any(|c| {
-                Code::ALL
-                    .iter()
-                    .any(|k| k.as_str() == c && k.severity() == Severity::Error)
-            });
+            || self
+                .findings
+                .iter()
+                .any(|(c, n)| *n > 0 && c.severity() == Severity::Error);
         if failed {
             return Verdict::Failed;
         }
@@ -346,6 +347,19 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Count of every finding per code (stored or not).
     pub counts: BTreeMap<Code, u64>,
+    /// Records of chains beyond the limit on chains (`limit.chains`), if any.
+    pub untracked: Option<Untracked>,
+}
+
+/// Records whose chains were not tracked because the export has more chains than the limit
+/// (`--max-chains`): each was read, hashed and signature-checked, but not checked against its
+/// chain, so the run cannot be verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Untracked {
+    /// The limit: chains tracked.
+    pub max_chains: usize,
+    /// Records of the chains beyond it.
+    pub records: u64,
 }
 
 impl Report {
@@ -357,10 +371,11 @@ impl Report {
             .any(|(c, n)| *n > 0 && c.severity() == Severity::Error);
         if errors || self.chains.iter().any(|c| c.verdict() == Verdict::Failed) {
             Verdict::Failed
-        } else if self
-            .chains
-            .iter()
-            .any(|c| c.verdict() == Verdict::Inconclusive)
+        } else if self.untracked.is_some()
+            || self
+                .chains
+                .iter()
+                .any(|c| c.verdict() == Verdict::Inconclusive)
         {
             Verdict::Inconclusive
         } else {
@@ -407,6 +422,15 @@ impl Report {
             plural(records, "record"),
             plural(chains as u64, "chain")
         );
+        let beyond = self.untracked.map(|u| {
+            format!(
+                "{} more record{} in chains beyond the first {} {} not checked as chains (limit.chains)",
+                u.records,
+                if u.records == 1 { "" } else { "s" },
+                u.max_chains,
+                if u.records == 1 { "was" } else { "were" }
+            )
+        });
         match self.verdict() {
             Verdict::Failed => {
                 let first = self
@@ -415,12 +439,16 @@ impl Report {
                     .find(|f| f.severity() == Severity::Error);
                 match first {
                     Some(f) => format!(
-                        "The evidence does not hold up: {scope} checked, first failure {} at {} ({}).",
+                        "The evidence does not hold up: {scope} checked, first failure {} at {} ({}){}.",
                         f.code.as_str(),
                         self.place(f.at.as_ref()),
-                        f.code.title()
+                        f.code.title(),
+                        beyond.map_or_else(String::new, |b| format!("; {b}"))
                     ),
-                    None => format!("The evidence does not hold up: {scope} checked."),
+                    None => format!(
+                        "The evidence does not hold up: {scope} checked{}.",
+                        beyond.map_or_else(String::new, |b| format!("; {b}"))
+                    ),
                 }
             }
             verdict => {
@@ -448,12 +476,16 @@ impl Report {
                     ));
                 }
                 if open == 0 {
-                    s.push_str("; complete from genesis to close as far as the file can show.");
+                    s.push_str("; complete from genesis to close as far as the file can show");
                 } else {
                     s.push_str(&format!(
-                        "; completeness not established for {open} of {chains} (open head or tail)."
+                        "; completeness not established for {open} of {chains} (open head or tail)"
                     ));
                 }
+                if let Some(b) = beyond {
+                    s.push_str(&format!("; {b}"));
+                }
+                s.push('.');
                 s
             }
         }
