@@ -839,6 +839,34 @@ pub fn merge(
             *findings_by_code.entry(code.clone()).or_insert(0) += n;
         }
     }
+    // What a shard found about the run rather than a chain (an unreadable line, records past the
+    // limit on chains) is not settled by the other shards: its findings are kept, and its verdict
+    // is a floor for the merged one.
+    let rank = |v: &str| match v {
+        "failed" => 2,
+        "inconclusive" => 1,
+        _ => 0,
+    };
+    let mut floor = 0;
+    for (_, c) in shards {
+        let p = &c.statement.predicate;
+        let of_chains = p
+            .chains
+            .iter()
+            .map(|ch| rank(&ch.verdict))
+            .max()
+            .unwrap_or(0);
+        if rank(&p.verdict) > of_chains {
+            floor = floor.max(rank(&p.verdict));
+        }
+        for (code, total) in &p.summary.findings_by_code {
+            let in_chains: u64 = p.chains.iter().filter_map(|ch| ch.findings.get(code)).sum();
+            let run_level = total.saturating_sub(in_chains);
+            if run_level > 0 {
+                *findings_by_code.entry(code.clone()).or_insert(0) += run_level;
+            }
+        }
+    }
     let count = |sev: Severity| {
         findings_by_code
             .iter()
@@ -850,9 +878,9 @@ pub fn merge(
             .map(|(_, n)| n)
             .sum()
     };
-    let verdict = if chains.iter().any(|c| c.verdict == "failed") {
+    let verdict = if floor == 2 || chains.iter().any(|c| c.verdict == "failed") {
         Verdict::Failed
-    } else if chains.iter().any(|c| c.verdict == "inconclusive") {
+    } else if floor == 1 || chains.iter().any(|c| c.verdict == "inconclusive") {
         Verdict::Inconclusive
     } else {
         Verdict::Verified

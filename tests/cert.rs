@@ -411,6 +411,40 @@ fn a_broken_shard_boundary_fails_the_merge() {
     assert_eq!(r.code, 1);
 }
 
+#[test]
+fn a_shard_with_chains_past_the_limit_keeps_the_merge_inconclusive() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(&dir.path().join("k"), "es256");
+    let e = long_chain(300);
+    let mut certs = shard_certs(dir.path(), &e, &[150], &private);
+    // The second shard again, with a record of another session that its limit of one chain
+    // leaves unchecked: that shard is inconclusive although its one listed chain is not.
+    let mut part = Export {
+        records: e.records[150..].to_vec(),
+    };
+    let mut other = Export::load("aat/ok--gen-unsigned.jsonl").records[0].clone();
+    other["session_id"] = Value::String("another-session".into());
+    part.records.push(other);
+    let file = part.write(dir.path(), "shard-1-more.jsonl");
+    let cert = dir.path().join("shard-1-more.cert.json");
+    let r = issue(&[&file], &[], &private, &cert, &["--max-chains", "1"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    let shard = statement(&cert);
+    assert_eq!(shard["predicate"]["verdict"], "inconclusive");
+    assert_eq!(shard["predicate"]["chains"][0]["verdict"], "verified");
+    certs[1] = cert;
+    let merged = dir.path().join("merged.cert.json");
+    let r = merge(&certs, &public, &private, &merged);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let merged = statement(&merged);
+    assert_eq!(merged["predicate"]["chains"][0]["verdict"], "verified");
+    assert_eq!(merged["predicate"]["verdict"], "inconclusive");
+    assert_eq!(
+        merged["predicate"]["summary"]["findings_by_code"]["limit.chains"],
+        1
+    );
+}
+
 trait TapMkdir {
     fn tap_mkdir(self) -> Self;
 }
