@@ -305,16 +305,44 @@ impl EpochState {
 
 /// The in-order epoch checks. Memory grows with the number of epochs (like chains with the
 /// number of sessions) and with out-of-order leaves up to a fixed bound, never with the records.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Epochs {
     epochs: HashMap<String, EpochState>,
     pending_total: usize,
+    max: usize,
+    /// Records of epochs met after the first `max`, and the finding at the first of them.
+    untracked: u64,
+    limit: Option<Finding>,
 }
+
+impl Default for Epochs {
+    fn default() -> Self {
+        Epochs {
+            epochs: HashMap::new(),
+            pending_total: 0,
+            max: MAX_EPOCHS,
+            untracked: 0,
+            limit: None,
+        }
+    }
+}
+
+/// The most batch epochs tracked in one run. Each costs a few hundred bytes up to a few KiB (its
+/// Merkle frontier and the records that name it first and last) and is listed in the report.
+pub const MAX_EPOCHS: usize = 100_000;
 
 impl Epochs {
     /// No epoch yet.
     pub fn new() -> Self {
         Epochs::default()
+    }
+
+    /// No epoch yet, tracking at most `max` epochs.
+    pub fn with_limit(max: usize) -> Self {
+        Epochs {
+            max,
+            ..Epochs::default()
+        }
     }
 
     /// Feeds one record in file order.
@@ -325,6 +353,20 @@ impl Epochs {
         let Some(batch) = &facts.batch else {
             return;
         };
+        if self.epochs.len() >= self.max && !self.epochs.contains_key(&batch.epoch_id) {
+            self.untracked += 1;
+            if self.limit.is_none() {
+                self.limit = Some(p.finding(
+                    Code::LimitEpochs,
+                    format!(
+                        "more than {} batch epochs: epoch {} and the epochs met after it are not checked for completeness",
+                        self.max, batch.epoch_id
+                    ),
+                    Some("batch"),
+                ));
+            }
+            return;
+        }
         let here = (p.at.clone(), facts.session_id.clone());
         let order = self.epochs.len();
         let e = self
@@ -402,6 +444,13 @@ impl Epochs {
     /// Ends every epoch: completeness and the recomputed root. Anchoring is decided by the
     /// caller, which also reports unanchored epochs.
     pub fn finish(self, out: &mut Vec<Finding>) -> Vec<EpochResult> {
+        if let Some(mut f) = self.limit {
+            f.message = format!(
+                "{}: {} record(s) of those epochs had their inclusion proofs checked, but their epochs are not checked for completeness and not listed",
+                f.message, self.untracked
+            );
+            out.push(f);
+        }
         let mut epochs: Vec<(String, EpochState)> = self.epochs.into_iter().collect();
         epochs.sort_by_key(|(_, e)| e.order);
         epochs
@@ -514,5 +563,91 @@ fn result(id: String, e: &EpochState, contiguous: Option<u64>, status: EpochStat
         status,
         first: e.first.clone(),
         last: e.last.clone(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::canon::jcs;
+    use crate::canon::json::{Limits, Value, parse};
+    use crate::keys::KeyRing;
+    use crate::profile::aat;
+    use crate::sig::SigContext;
+
+    /// Record `i` of the unsigned fixture, in a single-leaf epoch of its own named `e{i}`.
+    fn own_epoch(i: usize) -> Vec<u8> {
+        let line = include_str!("../testdata/aat/ok--gen-unsigned.jsonl")
+            .lines()
+            .nth(i)
+            .unwrap();
+        let Value::Object(members) = parse(line.as_bytes(), &Limits::default()).unwrap() else {
+            panic!("a record is an object");
+        };
+        let mut canonical = Vec::new();
+        jcs::write_jcs_object_excluding(&members, &["batch"], &mut canonical).unwrap();
+        let root = hex::encode(crate::merkle::leaf_hash(&canonical));
+        let batch = format!(
+            r#","batch":{{"epoch_id":"e{i}","merkle_root":"{root}","leaf_index":0,"tree_size":1,"inclusion_proof":[]}}}}"#
+        );
+        format!("{}{batch}", line.strip_suffix('}').unwrap()).into_bytes()
+    }
+
+    #[test]
+    fn epochs_past_the_limit_are_counted_in_one_finding_not_tracked() {
+        let ring = KeyRing::from_keys(Vec::new());
+        let ctx = SigContext::new(&ring, crate::crypto::all_providers()[0]).unwrap();
+        let mut epochs = Epochs::with_limit(3);
+        let mut out = Vec::new();
+        for i in 0..5 {
+            let at = Location {
+                source: 0,
+                line: i as u64 + 1,
+                record: i as u64,
+            };
+            let p = aat::prepare(at, own_epoch(i), None, &ctx);
+            assert!(p.findings.is_empty(), "record {i}: {:?}", p.findings);
+            epochs.observe(&p, &mut out);
+        }
+        // A record of an epoch already tracked is still checked against it (here: a second leaf 0).
+        let p = aat::prepare(
+            Location {
+                source: 0,
+                line: 6,
+                record: 5,
+            },
+            own_epoch(1),
+            None,
+            &ctx,
+        );
+        epochs.observe(&p, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].code, Code::MerkleLeafDuplicate);
+        out.clear();
+        let results = epochs.finish(&mut out);
+        assert_eq!(
+            results.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["e0", "e1", "e2"]
+        );
+        assert_eq!(results[1].records, 2);
+        let limit: Vec<_> = out.iter().filter(|f| f.code == Code::LimitEpochs).collect();
+        assert_eq!(limit.len(), 1, "{out:?}");
+        assert_eq!(
+            limit[0].at.as_ref().unwrap().line,
+            4,
+            "at the first untracked record"
+        );
+        assert!(
+            limit[0].message.contains("epoch e3"),
+            "{}",
+            limit[0].message
+        );
+        assert!(
+            limit[0].message.contains(": 2 record(s)"),
+            "{}",
+            limit[0].message
+        );
+        assert!(limit[0].chain.is_some(), "placed in the record's chain");
     }
 }

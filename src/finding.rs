@@ -122,6 +122,9 @@ codes! {
     LimitChains => "limit.chains", Warning, Integrity,
         "more chains than the limit on chains",
         "the export has more chains (sessions) than --max-chains allows: records of the chains beyond the limit were read, hashed and signature-checked, but not linked, sequenced or timed against their chains, and those chains are not listed, so integrity is not established (inconclusive). Raise --max-chains (each chain costs about 1 KiB of memory) or split the export";
+    LimitEpochs => "limit.epochs", Warning, Completeness,
+        "more batch epochs than the limit on epochs",
+        "the export declares more AAT batch epochs than the verifier tracks (100,000): the records of the epochs met after that are still hashed, linked and signature-checked and their inclusion proofs checked against the root they name, but those epochs are not checked for missing leaves and not listed, so the run is at best inconclusive";
     ChainLinkMismatch => "chain.link_mismatch", Error, Integrity,
         "link (prev_hash) does not match the previous record",
         "the previous record of this chain was altered, or a record between them was removed, inserted or moved";

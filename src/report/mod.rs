@@ -372,6 +372,7 @@ impl Report {
         if errors || self.chains.iter().any(|c| c.verdict() == Verdict::Failed) {
             Verdict::Failed
         } else if self.untracked.is_some()
+            || self.counts.get(&Code::LimitEpochs).is_some_and(|n| *n > 0)
             || self
                 .chains
                 .iter()
@@ -422,7 +423,7 @@ impl Report {
             plural(records, "record"),
             plural(chains as u64, "chain")
         );
-        let beyond = self.untracked.map(|u| {
+        let chains_beyond = self.untracked.map(|u| {
             format!(
                 "{} more record{} in chains beyond the first {} {} not checked as chains (limit.chains)",
                 u.records,
@@ -431,6 +432,20 @@ impl Report {
                 if u.records == 1 { "was" } else { "were" }
             )
         });
+        let epochs_beyond = self
+            .counts
+            .get(&Code::LimitEpochs)
+            .is_some_and(|n| *n > 0)
+            .then(|| {
+                format!(
+                    "batch epochs beyond the first {} were not checked for missing leaves (limit.epochs)",
+                    crate::epoch::MAX_EPOCHS
+                )
+            });
+        let beyond = match (chains_beyond, epochs_beyond) {
+            (Some(c), Some(e)) => Some(format!("{c}; {e}")),
+            (c, e) => c.or(e),
+        };
         match self.verdict() {
             Verdict::Failed => {
                 let first = self
@@ -501,5 +516,58 @@ impl Report {
             ),
             None => "(whole run)".into(),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn empty() -> Report {
+        Report {
+            profile: "aat".into(),
+            provider: "aws-lc-rs".into(),
+            require_signatures: false,
+            require_complete: false,
+            inputs: Vec::new(),
+            keys: Vec::new(),
+            chains: Vec::new(),
+            checkpoints: Vec::new(),
+            epochs: Vec::new(),
+            findings: Vec::new(),
+            counts: BTreeMap::new(),
+            untracked: None,
+        }
+    }
+
+    #[test]
+    fn epochs_beyond_the_limit_make_the_run_inconclusive_and_say_why() {
+        let mut r = empty();
+        assert_eq!(r.verdict(), Verdict::Verified);
+        r.counts.insert(Code::MerkleEpochUnanchored, 3);
+        assert_eq!(
+            r.verdict(),
+            Verdict::Verified,
+            "a warning alone is not enough"
+        );
+        r.counts.insert(Code::LimitEpochs, 1);
+        assert_eq!(r.verdict(), Verdict::Inconclusive);
+        assert!(
+            r.statement().contains("(limit.epochs)"),
+            "{}",
+            r.statement()
+        );
+        r.untracked = Some(Untracked {
+            max_chains: 10,
+            records: 2,
+        });
+        let s = r.statement();
+        assert!(
+            s.contains("(limit.chains)") && s.contains("(limit.epochs)"),
+            "{s}"
+        );
+        r.counts.insert(Code::ChainLinkMismatch, 1);
+        assert_eq!(r.verdict(), Verdict::Failed);
     }
 }
