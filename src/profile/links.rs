@@ -29,8 +29,13 @@ use crate::sig::SigOutcome;
 
 /// Most distinct uncovered member names listed per chain.
 const UNCOVERED_LIMIT: usize = 64;
-/// Most record ids remembered for the uniqueness check.
-const IDS_LIMIT: usize = 50_000_000;
+/// Most record ids remembered for the uniqueness check (16 bytes each, about 40 in a hash set),
+/// and most envelope hashes remembered for counterparty bindings (48 bytes each, about 80).
+pub const IDS_LIMIT: usize = 4_000_000;
+/// Most counterparty bindings held until the end of the run, and how many of them keep the
+/// quoted lines of their findings (a binding holds two or three findings).
+pub const CLAIMS_LIMIT: usize = 100_000;
+const CLAIMS_QUOTED: usize = 1_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Head {
@@ -84,6 +89,9 @@ pub struct Links {
     pending: PendingBudget,
     ids: HashSet<u128>,
     ids_full: bool,
+    ids_reported: bool,
+    ids_limit: usize,
+    claims_limit: usize,
     last_unreadable: Option<Location>,
     counterparty: bool,
     envelopes: HashMap<u128, Digest>,
@@ -152,6 +160,9 @@ impl Links {
             pending: PendingBudget::default(),
             ids: HashSet::new(),
             ids_full: false,
+            ids_reported: false,
+            ids_limit: IDS_LIMIT,
+            claims_limit: CLAIMS_LIMIT,
             last_unreadable: None,
             counterparty: spec.has(Extension::AsqavCounterparty),
             envelopes: HashMap::new(),
@@ -177,7 +188,26 @@ impl Links {
                 }
             }
             if let Some(c) = &facts.counterparty {
-                self.claims.push((**c).clone());
+                if self.claims.len() < self.claims_limit {
+                    let mut c = (**c).clone();
+                    if self.claims.len() >= CLAIMS_QUOTED {
+                        c.mismatch.quote = None;
+                        c.unresolved.quote = None;
+                        if let Some(f) = &mut c.kid_mismatch {
+                            f.quote = None;
+                        }
+                    }
+                    self.claims.push(c);
+                } else {
+                    out.push(p.finding(
+                        Code::AsqavCounterpartyUnverifiable,
+                        format!(
+                            "the export holds more than {} counterparty bindings: this one is not resolved against its originating receipt",
+                            self.claims_limit
+                        ),
+                        None,
+                    ));
+                }
             }
         }
         let Some((slot, is_new)) = self
@@ -269,6 +299,17 @@ impl Links {
             return;
         };
         if self.ids_full {
+            if !self.ids_reported {
+                self.ids_reported = true;
+                out.push(p.finding(
+                    Code::LimitRecordIds,
+                    format!(
+                        "record ids from here on are not checked for uniqueness across the export: only the first {} are remembered",
+                        self.ids_limit
+                    ),
+                    None,
+                ));
+            }
             return;
         }
         if !self.ids.insert(id_key(id)) {
@@ -278,7 +319,7 @@ impl Links {
                 None,
             ));
         }
-        self.ids_full = self.ids.len() >= IDS_LIMIT;
+        self.ids_full = self.ids.len() >= self.ids_limit;
     }
 
     /// Ends every chain: completeness, chain-level findings, and the summaries.
@@ -788,5 +829,77 @@ fn summarise(id: Box<str>, s: State, counts: Counts, policy: Policy, hmac: bool)
         first_record_id: None,
         closed: s.terminal.is_some(),
         range: None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::keys::KeyRing;
+    use crate::profile::{Prepared as Any, Profile, Runner, aat::PrepareOptions};
+    use crate::sig::SigContext;
+
+    fn run(limits: impl FnOnce(&mut Links)) -> FindingSink {
+        let profile = Profile::builtin("asqav").unwrap().unwrap();
+        let ring = KeyRing::from_keys(Vec::new());
+        let ctx = SigContext::new(&ring, crate::crypto::all_providers()[0]).unwrap();
+        let runner = Runner::new(profile.clone(), &ctx, None, PrepareOptions::default());
+        let mut links = Links::new(&profile.spec, Policy::default());
+        limits(&mut links);
+        let mut sink = FindingSink::new(100);
+        let lines = include_str!("../../testdata/asqav/ok--gen-receipts.jsonl").lines();
+        for (i, line) in lines.enumerate() {
+            let at = Location {
+                source: 0,
+                line: i as u64 + 1,
+                record: i as u64,
+            };
+            let Any::Spec(p) = runner.prepare(at, line.as_bytes().to_vec(), None) else {
+                panic!("asqav runs on the declarative engine");
+            };
+            links.observe(*p, &mut sink);
+        }
+        let _ = links.finish(&mut sink);
+        sink
+    }
+
+    fn lines_of(sink: &FindingSink, code: Code) -> Vec<u64> {
+        sink.stored
+            .iter()
+            .filter(|f| f.code == code)
+            .map(|f| f.at.as_ref().unwrap().line)
+            .collect()
+    }
+
+    #[test]
+    fn record_ids_past_the_limit_are_reported_once_not_silently_skipped() {
+        let sink = run(|_| {});
+        assert!(lines_of(&sink, Code::LimitRecordIds).is_empty());
+        let sink = run(|l| l.ids_limit = 2);
+        assert_eq!(
+            lines_of(&sink, Code::LimitRecordIds),
+            [3],
+            "once, at the first record not remembered"
+        );
+    }
+
+    #[test]
+    fn counterparty_bindings_past_the_limit_are_unverifiable_not_dropped() {
+        let sink = run(|_| {});
+        assert!(lines_of(&sink, Code::AsqavCounterpartyUnverifiable).is_empty());
+        let bindings: Vec<u64> = include_str!("../../testdata/asqav/ok--gen-receipts.jsonl")
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("receipt_ref"))
+            .map(|(i, _)| i as u64 + 1)
+            .collect();
+        assert!(!bindings.is_empty(), "the fixture has a binding");
+        let sink = run(|l| l.claims_limit = 0);
+        assert_eq!(
+            lines_of(&sink, Code::AsqavCounterpartyUnverifiable),
+            bindings,
+            "every binding past the limit is reported"
+        );
     }
 }
