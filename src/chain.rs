@@ -13,8 +13,7 @@ use std::sync::Arc;
 use sha2::{Digest as _, Sha256};
 
 use crate::chain_table::{
-    ChainTable, Counts, DEFAULT_MAX_CHAINS, Interner, Pending, PendingBudget, Slot,
-    UNSIGNED_IN_SIGNED_CHAIN, emit,
+    ChainTable, Counts, DEFAULT_MAX_CHAINS, Interner, PendingBudget, SigTally, Slot, emit,
 };
 use crate::compact::CompactRange;
 use crate::finding::{Code, Finding, Guarantee, Location};
@@ -143,13 +142,7 @@ struct ChainState {
     session_acc: Option<Box<Sha256>>,
     closed: Option<Location>,
     close_signed: bool,
-    verified: u64,
-    failed_sigs: u64,
-    unknown_sigs: u64,
-    unsigned: u64,
-    signers: Vec<Arc<str>>,
-    pending_unsigned: Vec<Pending>,
-    outside_window: u64,
+    sig: SigTally,
     self_recorded: bool,
     link_unverifiable: bool,
     last_verified: bool,
@@ -329,8 +322,8 @@ impl Chains {
                     .at(s.last.clone()),
                 );
             }
-            let signed = s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window;
-            if signed == 0 && s.unsigned > 0 && !policy.require_signatures {
+            let signed = s.sig.signed();
+            if signed == 0 && s.sig.unsigned > 0 && !policy.require_signatures {
                 out.push(
                     Finding::new(
                         Code::SigChainUnsigned,
@@ -341,7 +334,7 @@ impl Chains {
             }
             // Unsigned records held before a first signed record that never came: the chain is
             // unsigned, not a signed chain with unsigned records.
-            self.pending.forget(&mut s.pending_unsigned);
+            self.pending.forget(&mut s.sig.pending_unsigned);
             if s.closed.is_none() && export_tail.is_none() {
                 out.push(
                     Finding::new(
@@ -389,13 +382,7 @@ impl ChainState {
             session_acc: None,
             closed: None,
             close_signed: false,
-            verified: 0,
-            failed_sigs: 0,
-            unknown_sigs: 0,
-            unsigned: 0,
-            signers: Vec::new(),
-            pending_unsigned: Vec::new(),
-            outside_window: 0,
+            sig: SigTally::default(),
             self_recorded: false,
             link_unverifiable: false,
             last_verified: false,
@@ -782,43 +769,16 @@ fn check_signature(
     strings: &mut Interner,
     out: &mut Vec<Finding>,
 ) -> u64 {
-    let signed_before = s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window > 0;
-    match &facts.sig {
-        SigOutcome::Unsigned => {
-            s.unsigned += 1;
-            // Build the finding (it quotes the line) only when it is kept.
-            if policy.require_signatures || signed_before {
-                out.push(p.finding(
-                    Code::SigMissing,
-                    if policy.require_signatures {
-                        "record is unsigned and --require-signatures is set"
-                    } else {
-                        UNSIGNED_IN_SIGNED_CHAIN
-                    },
-                    None,
-                ));
-            } else {
-                pending.hold(&mut s.pending_unsigned, &p.at, || {
-                    p.finding(Code::SigMissing, UNSIGNED_IN_SIGNED_CHAIN, None)
-                });
-            }
-            return 0;
-        }
-        SigOutcome::Verified { signer } => {
-            s.verified += 1;
-            if !s.signers.iter().any(|x| **x == **signer) {
-                s.signers.push(strings.get(signer));
-            }
-        }
-        SigOutcome::Failed => s.failed_sigs += 1,
-        SigOutcome::Unknown => s.unknown_sigs += 1,
-        SigOutcome::OutsideWindow => s.outside_window += 1,
-    }
-    if signed_before || policy.require_signatures {
-        return 0;
-    }
-    // The first signed record: the unsigned ones before it are now known to sit in a signed chain.
-    pending.release(&mut s.pending_unsigned, s.unsigned, &facts.session_id, out)
+    s.sig.count(
+        &facts.sig,
+        &facts.session_id,
+        &p.at,
+        |message| p.finding(Code::SigMissing, message, None),
+        policy,
+        pending,
+        strings,
+        out,
+    )
 }
 
 fn advance(s: &mut ChainState, p: &Prepared, facts: &Facts) {
@@ -940,13 +900,13 @@ fn summarise(
     } else {
         Status::Established("every hash and link recomputed".into())
     };
-    let signed = s.verified + s.failed_sigs + s.unknown_sigs + s.outside_window;
+    let signed = s.sig.signed();
     let (authenticity, auth_required) = if failed(Guarantee::Authenticity) {
         (Status::Failed, true)
-    } else if s.unknown_sigs > 0 {
+    } else if s.sig.unknown > 0 {
         (
             Status::NotEstablished(
-                format!("{} record(s) signed by keys not supplied", s.unknown_sigs).into(),
+                format!("{} record(s) signed by keys not supplied", s.sig.unknown).into(),
             ),
             true,
         )
@@ -955,27 +915,27 @@ fn summarise(
             Status::NotEstablished("no record is signed".into()),
             policy.keys_supplied || policy.require_signatures,
         )
-    } else if s.outside_window > 0 && s.verified == 0 {
+    } else if s.sig.outside_window > 0 && s.sig.verified == 0 {
         // Out of the spot check's scope: not required (the run as a whole requires some record in
         // the window, see `verify`).
         (
             Status::NotEstablished(format!(
                 "no signed record in the --since/--until window; {} outside it hashed and linked only",
-                s.outside_window
+                s.sig.outside_window
             ).into()),
             false,
         )
-    } else if s.outside_window > 0 {
+    } else if s.sig.outside_window > 0 {
         (
             Status::Established(format!(
                 "the {} signed record(s) in the --since/--until window verified; {} outside it hashed and linked only",
-                s.verified, s.outside_window
+                s.sig.verified, s.sig.outside_window
             ).into()),
             true,
         )
     } else {
         (
-            Status::Established(format!("all {} records signed and verified", s.verified).into()),
+            Status::Established(format!("all {} records signed and verified", s.sig.verified).into()),
             true,
         )
     };
@@ -1004,8 +964,7 @@ fn summarise(
         .map(|at| TailAnchor::CloseRecord(at.clone()))
         .chain(export_tail.cloned())
         .collect();
-    let mut signers: Vec<String> = s.signers.iter().map(|x| x.to_string()).collect();
-    signers.sort();
+    let signers = s.sig.signers_sorted();
     ChainSummary {
         id: id.into(),
         records: s.records,
@@ -1016,8 +975,8 @@ fn summarise(
         first_time: s.first_time.map(String::from),
         last_time: s.last_time,
         signers,
-        signed: s.verified,
-        unsigned: s.unsigned,
+        signed: s.sig.verified,
+        unsigned: s.sig.unsigned,
         integrity,
         authenticity,
         authenticity_required: auth_required,

@@ -12,9 +12,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::chain::FindingSink;
+use crate::chain::{FindingSink, Policy};
 use crate::finding::{Code, Finding, Guarantee, Location, Severity};
 use crate::report::Untracked;
+use crate::sig::SigOutcome;
 
 /// Chains tracked by default. Each costs about 1 KiB until the report is written (measured: see
 /// `docs/limits.md`), so the default bounds this part of memory to about 100 MiB.
@@ -326,6 +327,93 @@ impl PendingBudget {
                 self.quoted = self.quoted.saturating_sub(1);
             }
         }
+    }
+}
+
+/// One chain's signature outcomes, counted the same way by the AAT checks ([`crate::chain`]) and
+/// the declared profiles' ([`crate::profile::links`]).
+#[derive(Debug, Default)]
+pub struct SigTally {
+    /// Records whose signature verified.
+    pub verified: u64,
+    /// Records whose signature did not verify.
+    pub failed: u64,
+    /// Records signed by keys not supplied (or not trusted, or not usable).
+    pub unknown: u64,
+    /// Signed records outside the `--since`/`--until` window (AAT only).
+    pub outside_window: u64,
+    /// Unsigned records.
+    pub unsigned: u64,
+    /// The signers of the verified records, each once.
+    pub signers: Vec<Arc<str>>,
+    /// Unsigned records held until the chain shows whether it is signed at all.
+    pub pending_unsigned: Vec<Pending>,
+}
+
+impl SigTally {
+    /// Records that carry a signature, whatever became of it.
+    pub fn signed(&self) -> u64 {
+        self.verified + self.failed + self.unknown + self.outside_window
+    }
+
+    /// Counts one record's signature outcome. An unsigned record is `sig.missing` (made by
+    /// `missing`, which quotes the line) once the chain is known to be signed, or always under
+    /// `--require-signatures`; before the chain's first signed record it is held in `pending`.
+    /// At that first signed record the held ones are released into `out`. Returns how many
+    /// unsigned records before it are `sig.missing` without being held as findings (to be
+    /// counted only).
+    #[allow(clippy::too_many_arguments)]
+    pub fn count(
+        &mut self,
+        sig: &SigOutcome,
+        chain: &str,
+        at: &Location,
+        missing: impl Fn(&'static str) -> Finding,
+        policy: Policy,
+        pending: &mut PendingBudget,
+        strings: &mut Interner,
+        out: &mut Vec<Finding>,
+    ) -> u64 {
+        let signed_before = self.signed() > 0;
+        match sig {
+            SigOutcome::Unsigned => {
+                self.unsigned += 1;
+                // The finding quotes the line: build it only when it is kept.
+                if policy.require_signatures {
+                    out.push(missing(
+                        "record is unsigned and --require-signatures is set",
+                    ));
+                } else if signed_before {
+                    out.push(missing(UNSIGNED_IN_SIGNED_CHAIN));
+                } else {
+                    pending.hold(&mut self.pending_unsigned, at, || {
+                        missing(UNSIGNED_IN_SIGNED_CHAIN)
+                    });
+                }
+                return 0;
+            }
+            SigOutcome::Verified { signer } => {
+                self.verified += 1;
+                if !self.signers.iter().any(|x| **x == **signer) {
+                    self.signers.push(strings.get(signer));
+                }
+            }
+            SigOutcome::Failed => self.failed += 1,
+            SigOutcome::Unknown => self.unknown += 1,
+            SigOutcome::OutsideWindow => self.outside_window += 1,
+        }
+        if signed_before || policy.require_signatures {
+            return 0;
+        }
+        // The first signed record: the unsigned ones before it now sit in a signed chain.
+        pending.release(&mut self.pending_unsigned, self.unsigned, chain, out)
+    }
+
+    /// The signers, sorted.
+    pub fn signers_sorted(&self) -> Vec<String> {
+        let mut signers: Vec<String> = self.signers.iter().map(|x| x.to_string()).collect();
+        signers.sort();
+        signers
     }
 }
 

@@ -17,15 +17,12 @@ use std::sync::Arc;
 use sha2::{Digest as _, Sha256};
 
 use crate::chain::{FindingSink, Policy};
-use crate::chain_table::{
-    ChainTable, Counts, Interner, Pending, PendingBudget, Slot, UNSIGNED_IN_SIGNED_CHAIN, emit,
-};
+use crate::chain_table::{ChainTable, Counts, Interner, PendingBudget, SigTally, Slot, emit};
 use crate::finding::{Code, Finding, Guarantee, Location};
 use crate::profile::aat::{Digest, Link};
 use crate::profile::record::{Counterparty, Facts, Prepared};
 use crate::profile::spec::{Extension, Restart, SigAlg, Spec};
 use crate::report::{ChainSummary, Status, Untracked};
-use crate::sig::SigOutcome;
 
 /// Most distinct uncovered member names listed per chain.
 const UNCOVERED_LIMIT: usize = 64;
@@ -60,12 +57,7 @@ struct State {
     last_time: Option<String>,
     max_instant: Option<jiff::Timestamp>,
     terminal: Option<Location>,
-    verified: u64,
-    failed_sigs: u64,
-    unknown_sigs: u64,
-    unsigned: u64,
-    signers: Vec<Arc<str>>,
-    pending_unsigned: Vec<Pending>,
+    sig: SigTally,
     /// Member names outside the hash, shared with the other chains, in order of appearance.
     uncovered: Vec<Arc<str>>,
     uncovered_at: Option<Location>,
@@ -348,8 +340,8 @@ impl Links {
                 mut counts,
             } = slot;
             let mut out = Vec::new();
-            let signed = s.verified + s.failed_sigs + s.unknown_sigs;
-            if signed == 0 && s.unsigned > 0 && !policy.require_signatures {
+            let signed = s.sig.signed();
+            if signed == 0 && s.sig.unsigned > 0 && !policy.require_signatures {
                 out.push(
                     Finding::new(
                         Code::SigChainUnsigned,
@@ -359,8 +351,8 @@ impl Links {
                 );
             }
             // Unsigned records held before a first signed record that never came.
-            self.pending.forget(&mut s.pending_unsigned);
-            if self.hmac && s.verified > 0 {
+            self.pending.forget(&mut s.sig.pending_unsigned);
+            if self.hmac && s.sig.verified > 0 {
                 out.push(
                     Finding::new(
                         Code::SigHmacSharedSecret,
@@ -423,12 +415,7 @@ impl State {
             last_time: None,
             max_instant: None,
             terminal: None,
-            verified: 0,
-            failed_sigs: 0,
-            unknown_sigs: 0,
-            unsigned: 0,
-            signers: Vec::new(),
-            pending_unsigned: Vec::new(),
+            sig: SigTally::default(),
             uncovered: Vec::new(),
             uncovered_at: None,
         }
@@ -663,43 +650,16 @@ fn signature(
     strings: &mut Interner,
     out: &mut Vec<Finding>,
 ) -> u64 {
-    let signed_before = s.verified + s.failed_sigs + s.unknown_sigs > 0;
-    match &facts.sig {
-        // The time window applies to the AAT profile only; declared profiles never skip.
-        SigOutcome::OutsideWindow => return 0,
-        SigOutcome::Unsigned => {
-            s.unsigned += 1;
-            if policy.require_signatures || signed_before {
-                out.push(p.finding(
-                    Code::SigMissing,
-                    if policy.require_signatures {
-                        "record is unsigned and --require-signatures is set"
-                    } else {
-                        UNSIGNED_IN_SIGNED_CHAIN
-                    },
-                    None,
-                ));
-            } else {
-                pending.hold(&mut s.pending_unsigned, &p.at, || {
-                    p.finding(Code::SigMissing, UNSIGNED_IN_SIGNED_CHAIN, None)
-                });
-            }
-            return 0;
-        }
-        SigOutcome::Verified { signer } => {
-            s.verified += 1;
-            if !s.signers.iter().any(|x| **x == **signer) {
-                s.signers.push(strings.get(signer));
-            }
-        }
-        SigOutcome::Failed => s.failed_sigs += 1,
-        SigOutcome::Unknown => s.unknown_sigs += 1,
-    }
-    if signed_before || policy.require_signatures {
-        return 0;
-    }
-    // The first signed record: the unsigned ones before it are now known to sit in a signed chain.
-    pending.release(&mut s.pending_unsigned, s.unsigned, &facts.chain, out)
+    s.sig.count(
+        &facts.sig,
+        &facts.chain,
+        &p.at,
+        |message| p.finding(Code::SigMissing, message, None),
+        policy,
+        pending,
+        strings,
+        out,
+    )
 }
 
 fn advance(s: &mut State, p: &Prepared, facts: &Facts, strings: &mut Interner) {
@@ -741,15 +701,15 @@ fn summarise(id: Box<str>, s: State, counts: Counts, policy: Policy, hmac: bool)
     } else {
         Status::Established("every hash and link recomputed".into())
     };
-    let signed = s.verified + s.failed_sigs + s.unknown_sigs;
+    let signed = s.sig.signed();
     let (authenticity, auth_required) = if failed(Guarantee::Authenticity) {
         (Status::Failed, true)
-    } else if s.unknown_sigs > 0 {
+    } else if s.sig.unknown > 0 {
         (
             Status::NotEstablished(
                 format!(
                     "{} record(s) signed by keys not supplied, not trusted, or not usable",
-                    s.unknown_sigs
+                    s.sig.unknown
                 )
                 .into(),
             ),
@@ -765,7 +725,7 @@ fn summarise(id: Box<str>, s: State, counts: Counts, policy: Policy, hmac: bool)
             Status::Established(
                 format!(
                     "all {} records HMAC-authenticated (shared secret)",
-                    s.verified
+                    s.sig.verified
                 )
                 .into(),
             ),
@@ -773,7 +733,7 @@ fn summarise(id: Box<str>, s: State, counts: Counts, policy: Policy, hmac: bool)
         )
     } else {
         (
-            Status::Established(format!("all {} records signed and verified", s.verified).into()),
+            Status::Established(format!("all {} records signed and verified", s.sig.verified).into()),
             true,
         )
     };
@@ -799,8 +759,7 @@ fn summarise(id: Box<str>, s: State, counts: Counts, policy: Policy, hmac: bool)
             "no terminal record: records after the last could be missing".into(),
         ),
     };
-    let mut signers: Vec<String> = s.signers.iter().map(|x| x.to_string()).collect();
-    signers.sort();
+    let signers = s.sig.signers_sorted();
     ChainSummary {
         id: id.into(),
         records: s.records,
@@ -811,8 +770,8 @@ fn summarise(id: Box<str>, s: State, counts: Counts, policy: Policy, hmac: bool)
         first_time: s.first_time.map(String::from),
         last_time: s.last_time,
         signers,
-        signed: s.verified,
-        unsigned: s.unsigned,
+        signed: s.sig.verified,
+        unsigned: s.sig.unsigned,
         integrity,
         authenticity,
         authenticity_required: auth_required,
