@@ -12,8 +12,7 @@
 # that off). The keys are testdata/keys/gen.keys.json, the aat-verify keystore shape, which
 # audit-verify also reads.
 #
-# AGT's HashChainVerifier and asqav's offline verifier: not yet (no generators for those formats
-# at scale).
+# AGT's HashChainVerifier and asqav's offline verifier: bench/compare-peers.sh.
 set -euo pipefail
 runs=${1:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,4 +50,3 @@ row "audit-verify" "$us_wall" "$us_rss" "$us_cpu" "$us_other"
 echo
 awk -v a="$av_wall" -v u="$us_wall" -v am="$av_rss" -v um="$us_rss" \
     'BEGIN {printf "audit-verify: %.1fx less wall time, %.1fx less peak memory (target: at least 4x less wall)\n", a/u, am/um}'
-echo "AGT HashChainVerifier, asqav offline verifier: skipped: no input generators for those formats yet"

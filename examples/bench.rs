@@ -1,8 +1,14 @@
 //! The benchmark of issue 7 (see `docs/performance.md`): generates its inputs deterministically
 //! into a scratch directory (cached by a hash of the generator parameters), measures the bounds
-//! on this machine (parse + JCS + SHA-256 per record, one signature verification per algorithm,
-//! `sha256sum` over the unsigned file), runs the release binary several times on each input and
-//! prints medians of wall time, records/s, MB/s and peak RSS, each as a fraction of its bound.
+//! on this machine (parse + JCS + SHA-256 per record, parse + py-default + SHA-256 + HMAC per AGT
+//! sink line, one signature verification per algorithm, `sha256sum` over the unsigned file), runs
+//! the release binary several times on each input and prints medians of wall time, records/s,
+//! MB/s and peak RSS, each as a fraction of its bound.
+//!
+//! The inputs: AAT trails (unsigned, ES256, ML-DSA-65), an asqav Audit Pack of Ed25519-signed
+//! receipts with its key directory (`shared/formats/asqav.md` §2–§9) and an AGT `FileAuditSink`
+//! file with its HMAC secret (`shared/formats/agt.md` §4). Every key is a test-only key derived
+//! from a fixed label.
 //!
 //! Run it through `bench/run.sh`, which builds the release binary and this example first so that
 //! nothing compiles while measuring:
@@ -17,17 +23,19 @@
 //!
 //! Not a test: it takes minutes the first time (signing 200,000 records) and about a minute after.
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use audit_verify::canon::{jcs, json};
-use audit_verify::crypto::{KeyAlg, PreparedKey, Signature};
+use audit_verify::canon::{Dialect, jcs, json, pyjson};
+use audit_verify::crypto::{KeyAlg, PreparedKey, PublicKey, Signature};
 use audit_verify::keys::KeyRing;
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hmac::{Hmac, KeyInit, Mac};
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
@@ -41,16 +49,31 @@ enum Sig {
     None,
     Es256,
     MlDsa65,
+    Ed25519,
+    HmacSha256,
+}
+
+/// The producer format of an input.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    /// AAT JSONL (draft-sharif-agent-audit-trail).
+    Aat,
+    /// An asqav Audit Pack (one JSON object) and its key directory.
+    AsqavPack,
+    /// An AGT `FileAuditSink` JSONL file and its HMAC secret.
+    AgtSink,
 }
 
 /// One generated input.
 struct Spec {
     name: &'static str,
+    kind: Kind,
     records: u64,
+    /// Records per AAT session; records per agent of an asqav pack (unused for AGT).
     session_len: u64,
     sig: Sig,
-    /// `trust_level` as written: the draft's `"L1"`, or `1` for `aat-verify`, which crashes on
-    /// strings (formats/aat.md §10.1).
+    /// AAT `trust_level` as written: the draft's `"L1"`, or `1` for `aat-verify`, which crashes on
+    /// strings (formats/aat.md §10.1). `"L1"` (the default, not part of the cache key) elsewhere.
     trust_level: &'static str,
     /// Part of the benchmark table (the others are made for the comparison scripts).
     bench: bool,
@@ -59,6 +82,7 @@ struct Spec {
 const SPECS: &[Spec] = &[
     Spec {
         name: "aat-unsigned-10",
+        kind: Kind::Aat,
         records: 10,
         session_len: 10,
         sig: Sig::None,
@@ -67,6 +91,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "aat-unsigned-100k",
+        kind: Kind::Aat,
         records: 100_000,
         session_len: 100_000,
         sig: Sig::None,
@@ -75,6 +100,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "aat-unsigned-1m",
+        kind: Kind::Aat,
         records: 1_000_000,
         session_len: 100_000,
         sig: Sig::None,
@@ -83,6 +109,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "aat-es256-100k",
+        kind: Kind::Aat,
         records: 100_000,
         session_len: 25_000,
         sig: Sig::Es256,
@@ -91,6 +118,7 @@ const SPECS: &[Spec] = &[
     },
     Spec {
         name: "aat-mldsa65-100k",
+        kind: Kind::Aat,
         records: 100_000,
         session_len: 25_000,
         sig: Sig::MlDsa65,
@@ -101,11 +129,34 @@ const SPECS: &[Spec] = &[
     // levels, under aat-verify's 64 MiB input limit.
     Spec {
         name: "aatv-es256-84k",
+        kind: Kind::Aat,
         records: 84_000,
         session_len: 84_000,
         sig: Sig::Es256,
         trust_level: "1",
         bench: false,
+    },
+    // 100,000 asqav receipts of four agents (25,000 each, interleaved), each Ed25519-signed by
+    // its agent's key, in one Audit Pack with an Ed25519 bundle signature: the container that
+    // both audit-verify and `asqav audit-pack verify --offline` read (bench/compare-peers.sh).
+    Spec {
+        name: "asqav-ed25519-100k",
+        kind: Kind::AsqavPack,
+        records: 100_000,
+        session_len: 25_000,
+        sig: Sig::Ed25519,
+        trust_level: "\"L1\"",
+        bench: true,
+    },
+    // 1,000,000 AGT FileAuditSink lines in one file (no rotation): one HMAC-SHA256 chain.
+    Spec {
+        name: "agt-hmac-1m",
+        kind: Kind::AgtSink,
+        records: 1_000_000,
+        session_len: 1_000_000,
+        sig: Sig::HmacSha256,
+        trust_level: "\"L1\"",
+        bench: true,
     },
 ];
 
@@ -198,12 +249,11 @@ fn main() {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
     for (spec, file) in selected.iter().zip(&files) {
-        // Unsigned inputs run without keys: with keys, unsigned chains are (rightly) inconclusive.
-        let keys = (spec.sig != Sig::None).then_some(keys.as_path());
+        let key_args = key_args(spec, file, &keys);
         if opts.wait {
             wait_quiet(Duration::from_secs(600));
         }
-        let r = run_binary(&bin, file, keys, &opts);
+        let r = run_binary(&bin, file, &key_args, &opts);
         let mb = file_len(file) as f64 / 1e6;
         let rps = spec.records as f64 / r.wall;
         let (bound_name, fraction) = match (&bounds, spec.sig) {
@@ -220,6 +270,17 @@ fn main() {
                 format!("ML-DSA-65 all cores {:.0}/s", b.mldsa_all),
                 rps / b.mldsa_all,
             ),
+            (Some(b), Sig::Ed25519) => (
+                format!("Ed25519 all cores {:.0}/s", b.ed25519_all),
+                rps / b.ed25519_all,
+            ),
+            (Some(b), Sig::HmacSha256) => {
+                let all = b.agt_per_core * cores as f64;
+                (
+                    format!("parse+py-default+SHA-256+HMAC, {cores} cores {all:.0}/s"),
+                    rps / all,
+                )
+            }
             (None, _) => ("-".into(), f64::NAN),
         };
         println!(
@@ -246,10 +307,6 @@ fn main() {
             }
         }
     }
-    println!(
-        "| asqav-ed25519-100k | skipped: input not generated yet | | | | | | | | | |\n\
-         | agt-hmac-1m | skipped: input not generated yet | | | | | | | | | |"
-    );
     println!();
     println!(
         "bounds for the 1m unsigned input are scaled to its size; the unsigned-100k row uses \
@@ -337,34 +394,84 @@ fn generate(spec: &Spec, dir: &Path, root: &Path) -> PathBuf {
     if spec.trust_level != "\"L1\"" {
         params.push_str(&format!(" trust_level={}", spec.trust_level));
     }
+    if spec.kind != Kind::Aat {
+        params.push_str(&format!(" kind={:?}", spec.kind));
+    }
     let tag = &hex::encode(Sha256::digest(params.as_bytes()))[..12];
-    let path = dir.join(format!("{}-{tag}.jsonl", spec.name));
-    if path.exists() {
+    let ext = if spec.kind == Kind::AsqavPack {
+        "json"
+    } else {
+        "jsonl"
+    };
+    let path = dir.join(format!("{}-{tag}.{ext}", spec.name));
+    let key = key_file(spec, &path);
+    if path.exists() && key.as_ref().is_none_or(|k| k.exists()) {
         return path;
     }
     eprint!("generating {} ...", path.display());
     let _ = std::io::stderr().flush();
     let t = Instant::now();
-    let signer = Signer::load(spec.sig, root);
-    let sessions = spec.records.div_ceil(spec.session_len);
-    let chunks: Vec<Vec<u8>> = (0..sessions)
-        .into_par_iter()
-        .map(|s| {
-            let first = s * spec.session_len;
-            let n = spec.session_len.min(spec.records - first);
-            session(spec, s, first, n, &signer)
-        })
-        .collect();
+    let chunks: Vec<Vec<u8>> = match spec.kind {
+        Kind::Aat => {
+            let signer = Signer::load(spec.sig, root);
+            let sessions = spec.records.div_ceil(spec.session_len);
+            (0..sessions)
+                .into_par_iter()
+                .map(|s| {
+                    let first = s * spec.session_len;
+                    let n = spec.session_len.min(spec.records - first);
+                    session(spec, s, first, n, &signer)
+                })
+                .collect()
+        }
+        Kind::AsqavPack => {
+            let (pack, directory) = asqav_pack(spec);
+            write_file(key.as_deref().expect("key file"), &[directory.into_bytes()]);
+            vec![pack.into_bytes()]
+        }
+        Kind::AgtSink => {
+            write_file(key.as_deref().expect("key file"), &[AGT_SECRET.to_vec()]);
+            vec![agt_sink(spec)]
+        }
+    };
+    write_file(&path, &chunks);
+    eprintln!(" {:.1} s", t.elapsed().as_secs_f64());
+    path
+}
+
+/// Writes `chunks` to `path` through a temporary file, so an interrupted run leaves no input.
+fn write_file(path: &Path, chunks: &[Vec<u8>]) {
     let tmp = path.with_extension("tmp");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).expect("create"));
-    for c in &chunks {
+    for c in chunks {
         out.write_all(c).expect("write");
     }
     out.flush().expect("flush");
     drop(out);
-    std::fs::rename(&tmp, &path).expect("rename");
-    eprintln!(" {:.1} s", t.elapsed().as_secs_f64());
-    path
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
+/// The key material generated next to an input: the asqav key directory
+/// (`<input>.jwks.json`, read by `--keys` and by asqav's `--jwks`) or the AGT HMAC secret
+/// (`<input>.hmac-key`, read by `--hmac-key-file`). AAT inputs use `testdata/keys/`.
+fn key_file(spec: &Spec, input: &Path) -> Option<PathBuf> {
+    match spec.kind {
+        Kind::Aat => None,
+        Kind::AsqavPack => Some(input.with_extension("jwks.json")),
+        Kind::AgtSink => Some(input.with_extension("hmac-key")),
+    }
+}
+
+/// The key options of a run. Unsigned AAT inputs run without keys: with keys, unsigned chains
+/// are (rightly) inconclusive.
+fn key_args(spec: &Spec, input: &Path, aat_keys: &Path) -> Vec<OsString> {
+    match (spec.kind, key_file(spec, input)) {
+        (Kind::Aat, _) if spec.sig == Sig::None => Vec::new(),
+        (Kind::Aat, _) => vec!["--keys".into(), aat_keys.into()],
+        (Kind::AsqavPack, Some(k)) => vec!["--keys".into(), k.into()],
+        (Kind::AgtSink, Some(k)) => vec!["--hmac-key-file".into(), k.into()],
+        (_, None) => unreachable!("producer inputs have a key file"),
+    }
 }
 
 enum Signer {
@@ -377,7 +484,7 @@ impl Signer {
     fn load(sig: Sig, root: &Path) -> Signer {
         let test_only = root.join("testdata/keys/test-only");
         match sig {
-            Sig::None => Signer::None,
+            Sig::None | Sig::Ed25519 | Sig::HmacSha256 => Signer::None,
             Sig::Es256 => {
                 use p256::pkcs8::DecodePrivateKey;
                 let pem = std::fs::read_to_string(test_only.join("agent-es256.pem"))
@@ -547,15 +654,468 @@ fn canonical_full(text: &str, exclude: &[&str]) -> Vec<u8> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// asqav Audit Pack (shared/formats/asqav.md)
+
+const ASQAV_ORG: &str = "8d3e5a21-6c4f-4b9e-a1d7-2f0c9b8e7a65";
+const ASQAV_ISSUER: &str = "Bench Org Ltd";
+const ASQAV_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// Interleaved agents of the pack, one Ed25519 key each.
+const ASQAV_AGENTS: u64 = 4;
+/// Context scores: non-integer numbers, which asqav canonicalizes with Python `repr`. None is
+/// integer-valued: asqav's verifier refuses a lexeme such as `1.0` in its integer range
+/// (`asqav/strict_json.py`, "non-integer lexeme in the Asqav profile range").
+const ASQAV_SCORES: &[&str] = &["0.25", "0.5", "0.125", "0.75", "2.5"];
+
+/// A JSON value as asqav's `audit-pack export` writes it (Python `json.dump(indent=2)`: members in
+/// insertion order, one per line) and in asqav's canonical form (members sorted, compact). Member
+/// names are ASCII, so byte order is UTF-16 order; strings need no escapes.
+struct Twin {
+    file: String,
+    canon: String,
+}
+
+impl Twin {
+    /// A number, `true`, `false`, `null`, or any text that both forms write alike.
+    fn raw(text: impl Into<String>) -> Twin {
+        let file = text.into();
+        Twin {
+            canon: file.clone(),
+            file,
+        }
+    }
+
+    fn str(s: &str) -> Twin {
+        debug_assert!(!s.contains(['"', '\\']) && !s.contains(char::is_control));
+        Twin::raw(format!("\"{s}\""))
+    }
+
+    fn obj(members: Vec<(&str, Twin)>) -> Twin {
+        let mut file = String::from("{");
+        for (i, (k, v)) in members.iter().enumerate() {
+            let sep = if i == 0 { "\n  " } else { ",\n  " };
+            write!(file, "{sep}\"{k}\": {}", indent(&v.file)).expect("write");
+        }
+        file.push_str(if members.is_empty() { "}" } else { "\n}" });
+        let mut sorted: Vec<&(&str, Twin)> = members.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        let mut canon = String::from("{");
+        for (i, (k, v)) in sorted.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            write!(canon, "{sep}\"{k}\":{}", v.canon).expect("write");
+        }
+        canon.push('}');
+        Twin { file, canon }
+    }
+
+    fn arr(items: &[Twin]) -> Twin {
+        let file = if items.is_empty() {
+            "[]".to_string()
+        } else {
+            let parts: Vec<String> = items.iter().map(|t| indent(&t.file).into_owned()).collect();
+            format!("[\n  {}\n]", parts.join(",\n  "))
+        };
+        let parts: Vec<&str> = items.iter().map(|t| t.canon.as_str()).collect();
+        Twin {
+            file,
+            canon: format!("[{}]", parts.join(",")),
+        }
+    }
+}
+
+/// `text` one level (two spaces) deeper, as a nested value of `json.dump(indent=2)`.
+fn indent(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\n') {
+        text.replace('\n', "\n  ").into()
+    } else {
+        text.into()
+    }
+}
+
+/// A TEST-ONLY Ed25519 key: its seed is SHA-256 of a fixed label, so anyone can recompute it.
+fn asqav_key(label: &str) -> ed25519_dalek::SigningKey {
+    let seed =
+        Sha256::digest(format!("audit-verify bench test-only asqav key: {label}").as_bytes());
+    ed25519_dalek::SigningKey::from_bytes(&seed.into())
+}
+
+fn asqav_agent(a: u64) -> (String, String, ed25519_dalek::SigningKey) {
+    let kid = format!("bench-agent-{a}-ed25519");
+    let key = asqav_key(&kid);
+    (format!("agt_bench_{a}"), kid, key)
+}
+
+/// A key-directory entry (§6.2): standard base64 `public_key`, the AKP-rule `key_thumbprint`.
+fn asqav_directory_entry(kid: &str, key: &ed25519_dalek::SigningKey, agent: Option<&str>) -> Twin {
+    let raw = key.verifying_key().to_bytes();
+    let akp = format!(
+        r#"{{"alg":"Ed25519","kty":"AKP","pub":"{}"}}"#,
+        URL_SAFE_NO_PAD.encode(raw)
+    );
+    let mut members = vec![
+        ("kid", Twin::str(kid)),
+        ("issuer_id", Twin::str(ASQAV_ISSUER)),
+        ("org_id", Twin::str(ASQAV_ORG)),
+        ("alg", Twin::str("Ed25519")),
+        ("public_key", Twin::str(&STANDARD.encode(raw))),
+        (
+            "key_thumbprint",
+            Twin::str(&format!("sha256:{}", hex_bytes(akp.as_bytes()))),
+        ),
+        ("status", Twin::str("active")),
+    ];
+    if let Some(agent) = agent {
+        members.push(("agent_id", Twin::str(agent)));
+    }
+    Twin::obj(members)
+}
+
+fn hex_bytes(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// Receipt `n` of the pack (agent `n % 4`, its `seq` `n / 4 + 1`) as a pack entry: the envelope
+/// plus agreeing outer copies (§9.3), signed bytes included.
+fn asqav_receipt(n: u64, prev: &str, kid: &str, key: &ed25519_dalek::SigningKey) -> Receipt {
+    use ed25519_dalek::Signer as _;
+    let a = n % ASQAV_AGENTS;
+    let agent = format!("agt_bench_{a}");
+    let base = jiff::Timestamp::from_second(1_793_577_600).expect("timestamp"); // 2026-11-02
+    let issued_at = base
+        .checked_add(jiff::SignedDuration::from_micros(n as i64 * 7_013))
+        .expect("time")
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    let tool = TOOLS[(n / ASQAV_AGENTS % TOOLS.len() as u64) as usize];
+    let context = Twin::obj(vec![
+        ("tool", Twin::str(tool)),
+        ("query", Twin::str(&format!("q{n}"))),
+        ("i", Twin::raw(n.to_string())),
+        (
+            "score",
+            Twin::raw(ASQAV_SCORES[(n % ASQAV_SCORES.len() as u64) as usize]),
+        ),
+    ]);
+    let digest = hex_bytes(context.canon.as_bytes());
+    let payload_digest = Twin::obj(vec![
+        ("hash", Twin::str(&digest)),
+        ("size", Twin::raw(context.canon.len().to_string())),
+    ]);
+    let action_id = format!("act_bench{n:08}");
+    let action_type = format!("tool:{tool}");
+    let payload = Twin::obj(vec![
+        ("v", Twin::raw("1")),
+        ("type", Twin::str("protectmcp:decision")),
+        ("mode", Twin::str("payload")),
+        ("issued_at", Twin::str(&issued_at)),
+        ("issuer_id", Twin::str(ASQAV_ISSUER)),
+        ("org_id", Twin::str(ASQAV_ORG)),
+        ("agent_id", Twin::str(&agent)),
+        ("action_id", Twin::str(&action_id)),
+        ("action_type", Twin::str(&action_type)),
+        (
+            "policy_digest",
+            Twin::str(&format!("sha256:{}", hex_bytes(b"bench-policy-v1"))),
+        ),
+        ("previousReceiptHash", Twin::str(prev)),
+        (
+            "decision",
+            Twin::str(if n % 10 == 9 { "deny" } else { "allow" }),
+        ),
+        ("seq", Twin::raw((n / ASQAV_AGENTS + 1).to_string())),
+        ("nonce", Twin::str(&hex_of(&format!("nonce:{n}"))[..24])),
+        ("tool_name", Twin::str(tool)),
+        ("context", context),
+        ("payload_digest", payload_digest),
+        ("action_ref", Twin::str(&format!("sha256:{digest}"))),
+    ]);
+    let message = payload.canon.clone().into_bytes();
+    let hash = hex_bytes(&message);
+    let signature = key.sign(&message).to_bytes();
+    let entry = Twin::obj(vec![
+        ("signature_id", Twin::str(&format!("sig_bench{n:08}"))),
+        ("agent_id", Twin::str(&agent)),
+        ("payload", payload),
+        (
+            "signature",
+            Twin::obj(vec![
+                ("alg", Twin::str("Ed25519")),
+                ("kid", Twin::str(kid)),
+                ("sig", Twin::str(&URL_SAFE_NO_PAD.encode(signature))),
+            ]),
+        ),
+        ("anchors", Twin::raw("[]")),
+        ("action_id", Twin::str(&action_id)),
+        ("action_type", Twin::str(&action_type)),
+        ("receipt_type", Twin::str("protectmcp:decision")),
+        ("algorithm", Twin::str("Ed25519")),
+        ("signed_at", Twin::str(&issued_at)),
+        ("compliance_mode", Twin::raw("true")),
+        (
+            "public_key_b64",
+            Twin::str(&STANDARD.encode(key.verifying_key().to_bytes())),
+        ),
+        ("message_sha256", Twin::str(&hash)),
+        ("signed_bytes_withheld", Twin::raw("false")),
+    ]);
+    Receipt {
+        entry,
+        hash,
+        message,
+        signature,
+    }
+}
+
+/// A generated receipt.
+struct Receipt {
+    /// The pack entry.
+    entry: Twin,
+    /// SHA-256 of the canonical payload: the next receipt's `previousReceiptHash`.
+    hash: String,
+    /// The canonical payload: the signed message.
+    message: Vec<u8>,
+    /// Ed25519 over `message`.
+    signature: [u8; 64],
+}
+
+/// The signed message, signature and public key of the pack's first receipt (for the bound).
+fn asqav_sample_signature() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let (_, kid, key) = asqav_agent(0);
+    let r = asqav_receipt(0, ASQAV_GENESIS, &kid, &key);
+    (
+        r.message,
+        r.signature.to_vec(),
+        key.verifying_key().to_bytes().to_vec(),
+    )
+}
+
+/// The Audit Pack (§9.2) of `spec.records` receipts and the key directory that verifies it.
+fn asqav_pack(spec: &Spec) -> (String, String) {
+    assert_eq!(spec.records, spec.session_len * ASQAV_AGENTS);
+    // Each agent's chain in parallel, then interleaved: receipt n is agent n % 4's (n / 4)th.
+    let chains: Vec<Vec<Twin>> = (0..ASQAV_AGENTS)
+        .into_par_iter()
+        .map(|a| {
+            let (_, kid, key) = asqav_agent(a);
+            let mut prev = ASQAV_GENESIS.to_string();
+            (0..spec.session_len)
+                .map(|i| {
+                    let r = asqav_receipt(i * ASQAV_AGENTS + a, &prev, &kid, &key);
+                    prev = r.hash;
+                    r.entry
+                })
+                .collect()
+        })
+        .collect();
+    let mut entries: Vec<Twin> = Vec::with_capacity(spec.records as usize);
+    let mut iters: Vec<_> = chains.into_iter().map(Vec::into_iter).collect();
+    for n in 0..spec.records {
+        entries.push(iters[(n % ASQAV_AGENTS) as usize].next().expect("entry"));
+    }
+    let pack_key = asqav_key("bench-org-pack-ed25519");
+    let mut keys: Vec<Twin> = (0..ASQAV_AGENTS)
+        .map(|a| {
+            let (agent, kid, key) = asqav_agent(a);
+            asqav_directory_entry(&kid, &key, Some(&agent))
+        })
+        .collect();
+    keys.push(asqav_directory_entry(
+        "bench-org-pack-ed25519",
+        &pack_key,
+        None,
+    ));
+    let directory = Twin::obj(vec![("keys", Twin::arr(&keys))]);
+    let mapping = Twin::arr(&[
+        Twin::str("sig_bench00000000"),
+        Twin::str("sig_bench00000001"),
+        Twin::str("sig_bench00000002"),
+    ]);
+    // The members of the signed projection (`signed_bundle_payload`), in export order.
+    let projection = Twin::obj(vec![
+        ("organization_id", Twin::str(ASQAV_ORG)),
+        ("start", Twin::str("2026-11-02T00:00:00Z")),
+        ("end", Twin::str("2026-11-03T00:00:00Z")),
+        ("agent_id", Twin::raw("null")),
+        ("only_compliance", Twin::raw("true")),
+        ("algorithm_registry_version", Twin::str("1")),
+        ("receipt_count", Twin::raw(spec.records.to_string())),
+        ("receipts", Twin::arr(&entries)),
+        ("revocation_manifest", Twin::raw("[]")),
+        ("regime_mapping", Twin::obj(vec![("eu_ai_act", mapping)])),
+        ("jwks", Twin::obj(vec![("keys", Twin::arr(&keys))])),
+    ]);
+    drop(entries);
+    let signature = {
+        use ed25519_dalek::Signer as _;
+        pack_key.sign(projection.canon.as_bytes()).to_bytes()
+    };
+    let mut pack = projection.file;
+    pack.truncate(pack.len() - 2); // the closing "\n}"
+    for (name, value) in [
+        (
+            "bundle_digest",
+            format!("sha256:{}", hex_bytes(projection.canon.as_bytes())),
+        ),
+        ("bundle_signature", STANDARD.encode(signature)),
+        (
+            "bundle_public_key",
+            STANDARD.encode(pack_key.verifying_key().to_bytes()),
+        ),
+        ("bundle_signature_algorithm", "Ed25519".into()),
+    ] {
+        write!(pack, ",\n  \"{name}\": \"{value}\"").expect("write");
+    }
+    pack.push_str("\n}");
+    pack.push('\n');
+    (pack, directory.file + "\n")
+}
+
+// ---------------------------------------------------------------------------------------------
+// AGT FileAuditSink (shared/formats/agt.md §4)
+
+/// The HMAC secret of the generated sink: TEST-ONLY, published here.
+const AGT_SECRET: &[u8] = b"audit-verify-bench-agt-hmac-secret-TEST-ONLY";
+
+/// `data.score` values: Python `repr` keeps the float form, so `1.0` and `0.0` stay as written
+/// (RFC 8785 would write `1` and `0`).
+const AGT_SCORES: &[&str] = &["0.25", "0.5", "1.0", "0.0", "2.5"];
+
+/// The 14 members that `content_hash` covers, in code-point order.
+const AGT_HASHED: &[&str] = &[
+    "action",
+    "agent_did",
+    "data",
+    "entry_id",
+    "event_type",
+    "matched_rule",
+    "outcome",
+    "policy_decision",
+    "previous_hash",
+    "resource",
+    "session_id",
+    "target_did",
+    "timestamp",
+    "trace_id",
+];
+
+/// `(event_type, action, resource prefix)` of the generated events.
+const AGT_EVENTS: &[(&str, &str, &str)] = &[
+    ("tool_invocation", "tool_call", "search"),
+    ("policy_evaluation", "evaluate", "policy"),
+    ("tool_invocation", "tool_call", "db.query"),
+    ("tool_blocked", "tool_call", "shell"),
+];
+
+/// Python's `json.dumps(obj, sort_keys=True)` of an object whose members are given sorted, as
+/// (name, value text) pairs.
+fn py_default_object(out: &mut String, members: &[(&str, &str)]) {
+    out.push('{');
+    for (i, (k, v)) in members.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        write!(out, "{sep}\"{k}\": {v}").expect("write");
+    }
+    out.push('}');
+}
+
+/// One `FileAuditSink` file (no rotation) of `spec.records` lines, one HMAC-SHA256 chain from "".
+fn agt_sink(spec: &Spec) -> Vec<u8> {
+    let mut out = Vec::with_capacity(spec.records as usize * 720);
+    let base = jiff::Timestamp::from_second(1_795_132_800).expect("timestamp"); // 2026-11-20
+    let quote = |s: &str| format!("\"{s}\"");
+    let mut prev = String::new();
+    let mut hashed_text = String::with_capacity(1024);
+    let mut line = String::with_capacity(1024);
+    for n in 0..spec.records {
+        let (event_type, action, prefix) = AGT_EVENTS[(n % AGT_EVENTS.len() as u64) as usize];
+        let blocked = event_type == "tool_blocked";
+        // `datetime.isoformat()`: the fraction only when the microsecond is non-zero.
+        let t = base
+            .checked_add(jiff::SignedDuration::from_micros(n as i64 * 613))
+            .expect("time");
+        let micros = t.subsec_microsecond();
+        let mut timestamp = t.strftime("%Y-%m-%dT%H:%M:%S").to_string();
+        if micros != 0 {
+            write!(timestamp, ".{micros:06}").expect("write");
+        }
+        timestamp.push_str("+00:00");
+        let data = format!(
+            r#"{{"i": {n}, "note": "caf\u00e9", "query": "q{n}", "score": {}}}"#,
+            AGT_SCORES[(n % AGT_SCORES.len() as u64) as usize]
+        );
+        let entry_id = quote(&format!(
+            "audit_{}",
+            &hex_of(&format!("{}/entry/{n}", spec.name))[..16]
+        ));
+        let agent_did = quote(&format!("did:mesh:agent-{}", n % 8));
+        let target_did = if n % 5 == 0 {
+            quote(&format!("did:mesh:agent-{}", (n + 1) % 8))
+        } else {
+            "null".into()
+        };
+        let values = [
+            quote(action),
+            agent_did,
+            data,
+            entry_id,
+            quote(event_type),
+            if blocked {
+                quote("rule:no-shell")
+            } else {
+                "null".into()
+            },
+            quote(if blocked { "denied" } else { "success" }),
+            quote(if blocked { "deny" } else { "allow" }),
+            quote(&prev),
+            quote(&format!("{prefix}:{}", n % 100)),
+            quote(&format!("sess-{}", n / 10_000)),
+            target_did,
+            quote(&timestamp),
+            quote(&format!("trace-{}", n / 50)),
+        ];
+        let mut members: Vec<(&str, &str)> = AGT_HASHED
+            .iter()
+            .zip(&values)
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        hashed_text.clear();
+        py_default_object(&mut hashed_text, &members);
+        let content_hash = hex_bytes(hashed_text.as_bytes());
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(AGT_SECRET).expect("HMAC key");
+        mac.update(content_hash.as_bytes());
+        let (content_hash, signature) = (
+            quote(&content_hash),
+            quote(&hex::encode(mac.finalize().into_bytes())),
+        );
+        members.extend([
+            ("compute_driver", "null"),
+            ("content_hash", content_hash.as_str()),
+            ("environment", "null"),
+            ("sandbox_id", "null"),
+            ("signature", signature.as_str()),
+        ]);
+        members.sort_by(|a, b| a.0.cmp(b.0));
+        line.clear();
+        py_default_object(&mut line, &members);
+        line.push('\n');
+        out.extend_from_slice(line.as_bytes());
+        prev = content_hash.trim_matches('"').to_string();
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
 // Bounds
 
 struct Bounds {
     /// Records/s per core for parse + JCS + SHA-256.
     chain_per_core: f64,
+    /// AGT sink lines/s per core for parse + py-default + SHA-256 + HMAC-SHA256.
+    agt_per_core: f64,
     /// ES256 verifications/s on all cores.
     es256_all: f64,
     /// ML-DSA-65 verifications/s on all cores.
     mldsa_all: f64,
+    /// Ed25519 verifications/s on all cores.
+    ed25519_all: f64,
     /// Median `sha256sum` wall time over the 1m unsigned file, seconds.
     sha256sum_wall: f64,
 }
@@ -563,54 +1123,106 @@ struct Bounds {
 fn measure_bounds(files: &[PathBuf], keys: &Path, cores: usize, wait: bool) -> Bounds {
     println!("## bounds on this machine");
     let find = |needle: &str| files.iter().find(|f| f.to_string_lossy().contains(needle));
-    let unsigned = find("aat-unsigned-1m")
-        .or_else(|| find("aat-unsigned-100k"))
-        .expect("bounds need an unsigned input (do not --only it away)");
+    let unsigned = find("aat-unsigned-1m").or_else(|| find("aat-unsigned-100k"));
+    let mut worst: f64 = 0.0;
 
     // Parse + JCS + SHA-256, one core, over the first 20,000 lines.
-    let text = std::fs::read(unsigned).expect("read");
-    let lines: Vec<&[u8]> = text
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .take(20_000)
-        .collect();
-    let avg = lines.iter().map(|l| l.len()).sum::<usize>() as f64 / lines.len() as f64;
-    let mut buf = Vec::with_capacity(1024);
-    let mut worst: f64 = 0.0;
-    let (per, o) = quietly(wait, || {
-        time_per_op(|i| {
-            let l = lines[i % lines.len()];
-            let v = json::parse(l, &json::Limits::default()).expect("parse");
-            buf.clear();
-            jcs::write_jcs_object_excluding(v.as_object().expect("object"), &["batch"], &mut buf)
+    let mut chain_per_core = f64::NAN;
+    if let Some(unsigned) = unsigned {
+        let lines = first_lines(unsigned, 20_000);
+        let avg = lines.iter().map(Vec::len).sum::<usize>() as f64 / lines.len() as f64;
+        let mut buf = Vec::with_capacity(1024);
+        let (per, o) = quietly(wait, || {
+            time_per_op(|i| {
+                let l = &lines[i % lines.len()];
+                let v = json::parse(l, &json::Limits::default()).expect("parse");
+                buf.clear();
+                jcs::write_jcs_object_excluding(
+                    v.as_object().expect("object"),
+                    &["batch"],
+                    &mut buf,
+                )
                 .expect("jcs");
-            std::hint::black_box(Sha256::digest(&buf));
-        })
-    });
-    worst = worst.max(o);
-    let chain_per_core = 1.0 / per;
-    let (parse_only, o) = quietly(wait, || {
-        time_per_op(|i| {
-            let l = lines[i % lines.len()];
-            std::hint::black_box(json::parse(l, &json::Limits::default()).expect("parse"));
-        })
-    });
-    worst = worst.max(o);
-    let (sha_only, o) = quietly(wait, || {
-        time_per_op(|i| {
-            std::hint::black_box(Sha256::digest(lines[i % lines.len()]));
-        })
-    });
-    worst = worst.max(o);
-    println!(
-        "parse+JCS+SHA-256 per record ({avg:.0} B): {:.2} µs/core (parse {:.2} µs, SHA-256 {:.2} µs) = {:.0} records/s/core, {:.0} records/s on {cores} cores",
-        per * 1e6,
-        parse_only * 1e6,
-        sha_only * 1e6,
-        chain_per_core,
-        chain_per_core * cores as f64
-    );
-    drop(text);
+                std::hint::black_box(Sha256::digest(&buf));
+            })
+        });
+        worst = worst.max(o);
+        chain_per_core = 1.0 / per;
+        let (parse_only, o) = quietly(wait, || {
+            time_per_op(|i| {
+                let l = &lines[i % lines.len()];
+                std::hint::black_box(json::parse(l, &json::Limits::default()).expect("parse"));
+            })
+        });
+        worst = worst.max(o);
+        let (sha_only, o) = quietly(wait, || {
+            time_per_op(|i| {
+                std::hint::black_box(Sha256::digest(&lines[i % lines.len()]));
+            })
+        });
+        worst = worst.max(o);
+        println!(
+            "parse+JCS+SHA-256 per record ({avg:.0} B): {:.2} µs/core (parse {:.2} µs, SHA-256 {:.2} µs) = {:.0} records/s/core, {:.0} records/s on {cores} cores",
+            per * 1e6,
+            parse_only * 1e6,
+            sha_only * 1e6,
+            chain_per_core,
+            chain_per_core * cores as f64
+        );
+    } else {
+        println!("parse+JCS+SHA-256: no unsigned AAT input generated (--only), bound not measured");
+    }
+
+    // AGT FileAuditSink: parse (Python dialect) + py-default of the 14 hashed members + SHA-256
+    // + HMAC-SHA256 over the hex text, one core, over the first 20,000 lines.
+    let mut agt_per_core = f64::NAN;
+    if let Some(sink) = find("agt-hmac") {
+        let lines = first_lines(sink, 20_000);
+        let avg = lines.iter().map(Vec::len).sum::<usize>() as f64 / lines.len() as f64;
+        let secret = std::fs::read(sink.with_extension("hmac-key")).expect("read the HMAC key");
+        let check = |l: &[u8]| -> bool {
+            let v = json::parse_python(l, &json::Limits::default()).expect("parse");
+            let json::Value::Object(members) = v else {
+                panic!("a sink line is an object")
+            };
+            let mut claimed = None;
+            let mut signature = None;
+            let mut hashed = Vec::with_capacity(AGT_HASHED.len());
+            for m in members {
+                match m.key.as_str() {
+                    "content_hash" => claimed = Some(m.value),
+                    "signature" => signature = Some(m.value),
+                    k if AGT_HASHED.contains(&k) => hashed.push(m),
+                    _ => {}
+                }
+            }
+            let canon = pyjson::to_vec(Dialect::PyDefault, &json::Value::Object(hashed))
+                .expect("py-default");
+            let h = hex::encode(Sha256::digest(&canon));
+            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&secret).expect("HMAC key");
+            mac.update(h.as_bytes());
+            let sig = hex::encode(mac.finalize().into_bytes());
+            claimed.as_ref().and_then(json::Value::as_str) == Some(h.as_str())
+                && signature.as_ref().and_then(json::Value::as_str) == Some(sig.as_str())
+        };
+        assert!(
+            lines.iter().take(100).all(|l| check(l)),
+            "sample AGT lines verify"
+        );
+        let (per, o) = quietly(wait, || {
+            time_per_op(|i| {
+                std::hint::black_box(check(&lines[i % lines.len()]));
+            })
+        });
+        worst = worst.max(o);
+        agt_per_core = 1.0 / per;
+        println!(
+            "AGT sink line ({avg:.0} B), parse+py-default+SHA-256+HMAC-SHA256: {:.2} µs/core = {:.0} lines/s/core, {:.0} lines/s on {cores} cores",
+            per * 1e6,
+            agt_per_core,
+            agt_per_core * cores as f64
+        );
+    }
 
     // Signatures, via the library's aws-lc-rs provider (the hot path).
     let ring = KeyRing::load(&[keys.to_path_buf()]).expect("keys");
@@ -664,8 +1276,34 @@ fn measure_bounds(files: &[PathBuf], keys: &Path, cores: usize, wait: bool) -> B
         });
         (one, all, o1.max(o2))
     });
+    // Ed25519 over the asqav-JCS bytes of a generated receipt's payload (its signed message).
+    let ed = find("asqav-ed25519").map(|_| {
+        let (msg, sig, public) = asqav_sample_signature();
+        let key = provider
+            .prepare(&PublicKey::new(KeyAlg::Ed25519, public).expect("Ed25519 key"))
+            .expect("prepare");
+        assert!(
+            key.verify(Signature::Ed25519(&sig), &msg),
+            "sample Ed25519 verifies"
+        );
+        let (one, o1) = quietly(wait, || {
+            time_per_op(|_| {
+                std::hint::black_box(key.verify(Signature::Ed25519(&sig), &msg));
+            })
+        });
+        let (all, o2) = quietly(wait, || {
+            all_cores_rate(cores, || {
+                std::hint::black_box(key.verify(Signature::Ed25519(&sig), &msg));
+            })
+        });
+        (one, all, o1.max(o2), msg.len())
+    });
+    if ed.is_none() {
+        println!("Ed25519: no asqav input generated (--only), bound not measured");
+    }
     let mut es256_all = f64::NAN;
     let mut mldsa_all = f64::NAN;
+    let mut ed25519_all = f64::NAN;
     if let Some((one, all, o)) = es {
         worst = worst.max(o);
         es256_all = all;
@@ -682,29 +1320,40 @@ fn measure_bounds(files: &[PathBuf], keys: &Path, cores: usize, wait: bool) -> B
             one * 1e6
         );
     }
+    if let Some((one, all, o, len)) = ed {
+        worst = worst.max(o);
+        ed25519_all = all;
+        println!(
+            "Ed25519 verify (aws-lc-rs, {len}-byte message): {:.1} µs on one core; all {cores} cores: {all:.0}/s",
+            one * 1e6
+        );
+    }
 
     // sha256sum over the unsigned file (page cache warm).
-    let sha = run_timed(
-        || {
-            let mut cmd = Command::new("sha256sum");
-            cmd.arg(unsigned);
-            cmd
-        },
-        5,
-        wait,
-    );
-    worst = worst.max(sha.other);
-    let mut sha256sum_wall = sha.wall;
-    let mb = file_len(unsigned) as f64 / 1e6;
-    println!(
-        "sha256sum over {} ({mb:.1} MB): {sha256sum_wall:.3} s = {:.0} MB/s",
-        unsigned
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into()),
-        mb / sha256sum_wall
-    );
-    if unsigned.to_string_lossy().contains("100k") {
-        sha256sum_wall *= 10.0; // scale to the 1m size used in the table
+    let mut sha256sum_wall = f64::NAN;
+    if let Some(unsigned) = unsigned {
+        let sha = run_timed(
+            || {
+                let mut cmd = Command::new("sha256sum");
+                cmd.arg(unsigned);
+                cmd
+            },
+            5,
+            wait,
+        );
+        worst = worst.max(sha.other);
+        sha256sum_wall = sha.wall;
+        let mb = file_len(unsigned) as f64 / 1e6;
+        println!(
+            "sha256sum over {} ({mb:.1} MB): {sha256sum_wall:.3} s = {:.0} MB/s",
+            unsigned
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into()),
+            mb / sha256sum_wall
+        );
+        if unsigned.to_string_lossy().contains("100k") {
+            sha256sum_wall *= 10.0; // scale to the 1m size used in the table
+        }
     }
     println!(
         "others' load during the bound measurements: at most {:.0}% of the cores",
@@ -712,10 +1361,24 @@ fn measure_bounds(files: &[PathBuf], keys: &Path, cores: usize, wait: bool) -> B
     );
     Bounds {
         chain_per_core,
+        agt_per_core,
         es256_all,
         mldsa_all,
+        ed25519_all,
         sha256sum_wall,
     }
+}
+
+/// The first `n` non-empty lines of a file, without reading the rest of it.
+fn first_lines(path: &Path, n: usize) -> Vec<Vec<u8>> {
+    use std::io::BufRead as _;
+    let file = std::fs::File::open(path).expect("open");
+    std::io::BufReader::new(file)
+        .split(b'\n')
+        .map(|l| l.expect("read"))
+        .filter(|l| !l.is_empty())
+        .take(n)
+        .collect()
 }
 
 /// The signing input and signature of the second record of a signed input.
@@ -811,7 +1474,7 @@ struct RunResult {
     other: f64,
 }
 
-fn run_binary(bin: &Path, input: &Path, keys: Option<&Path>, opts: &Options) -> RunResult {
+fn run_binary(bin: &Path, input: &Path, keys: &[OsString], opts: &Options) -> RunResult {
     let mut r = run_timed(
         || {
             let mut cmd = Command::new(bin);
@@ -1001,11 +1664,9 @@ fn wait_quiet(limit: Duration) {
     }
 }
 
-fn args(cmd: &mut Command, input: &Path, keys: Option<&Path>, jobs: Option<usize>) {
+fn args(cmd: &mut Command, input: &Path, keys: &[OsString], jobs: Option<usize>) {
     cmd.arg("--quiet");
-    if let Some(k) = keys {
-        cmd.arg("--keys").arg(k);
-    }
+    cmd.args(keys);
     if let Some(j) = jobs {
         cmd.arg("--jobs").arg(j.to_string());
     }
