@@ -935,7 +935,9 @@ fn summarise(
         )
     } else {
         (
-            Status::Established(format!("all {} records signed and verified", s.sig.verified).into()),
+            Status::Established(
+                format!("all {} records signed and verified", s.sig.verified).into(),
+            ),
             true,
         )
     };

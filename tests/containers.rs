@@ -484,3 +484,19 @@ fn malformed_syslog_and_csv_give_findings_never_panics() {
         }
     }
 }
+
+#[test]
+fn a_compact_audit_pack_longer_than_the_sniffed_prefix_is_read_as_json() {
+    let pretty = testdata("asqav/ok--gen-audit-pack.json");
+    let value: Value = serde_json::from_slice(&std::fs::read(&pretty).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let compact = dir.path().join("pack.json");
+    std::fs::write(&compact, serde_json::to_vec(&value).unwrap()).unwrap();
+    assert!(std::fs::metadata(&compact).unwrap().len() > 65_536);
+    let keys = ["asqav-gen.jwks.json"];
+    let a = verify_json(&pretty, &keys, &[]);
+    let b = verify_json(&compact, &keys, &[]);
+    assert_eq!(b.code, 0, "{}\n{}", b.stdout, b.stderr);
+    assert_eq!(a.json()["summary"], b.json()["summary"]);
+    assert_eq!(b.json()["inputs"][0]["format"], "json");
+}

@@ -598,6 +598,11 @@ pub fn sniff(prefix: &[u8]) -> InputFormat {
                 Ok(_) => InputFormat::Jsonl,
                 // A pretty-printed object spans lines; a broken first record does not start a new value.
                 Err(_) if first_line.trim_ascii() == b"{" => InputFormat::Json,
+                // A compact bundle longer than the prefix: its record array is named at the top
+                // level before the prefix ends.
+                Err(_) if !first_line_complete(text, first_line) && names_record_array(text) => {
+                    InputFormat::Json
+                }
                 Err(_) => InputFormat::Jsonl,
             }
         }
@@ -608,9 +613,71 @@ pub fn sniff(prefix: &[u8]) -> InputFormat {
     }
 }
 
+/// Whether the prefix holds the whole first line (a newline follows it).
+fn first_line_complete(text: &[u8], first_line: &[u8]) -> bool {
+    text.len() > first_line.len()
+}
+
+/// Whether an object that starts the prefix has, at its top level, a member named as in
+/// [`json::RECORD_MEMBERS`] whose value opens an array: scanned token by token without parsing,
+/// since the prefix may end anywhere inside the object.
+fn names_record_array(text: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < text.len() && text[j] != b'"' {
+                    j += if text[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= text.len() {
+                    return false;
+                }
+                let name = &text[start..j];
+                i = j + 1;
+                if depth == 1 && json::RECORD_MEMBERS.iter().any(|m| m.as_bytes() == name) {
+                    let rest = text[i..].trim_ascii_start();
+                    if let Some(rest) = rest.strip_prefix(b":") {
+                        if rest.trim_ascii_start().first() == Some(&b'[') {
+                            return true;
+                        }
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compact_bundle_longer_than_the_prefix_is_json() {
+        let receipt = format!("{{\"payload\":{{\"note\":\"{}\"}}}}", "x".repeat(500));
+        let receipts = vec![receipt; 200].join(",");
+        let pack = format!(
+            "{{\"organization_id\":\"o\",\"nested\":{{\"receipts\":[]}},\"receipts\":[{receipts}],\"receipt_count\":200}}"
+        );
+        assert!(pack.len() > 65_536);
+        assert_eq!(sniff(&pack.as_bytes()[..65_536]), InputFormat::Json);
+        // A long JSONL record that merely mentions the names is still JSONL.
+        let record = format!(
+            "{{\"note\":\"\\\"receipts\\\":[\",\"x\":\"{}\",\"nested\":{{\"records\":[]}}}}\n",
+            "y".repeat(70_000)
+        );
+        assert_eq!(sniff(&record.as_bytes()[..65_536]), InputFormat::Jsonl);
+        // The same record complete within the prefix parses and is JSONL.
+        assert_eq!(sniff(b"{\"a\":{\"records\":[]}}\n"), InputFormat::Jsonl);
+    }
 
     #[test]
     fn sniffs_containers_from_content() {

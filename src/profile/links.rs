@@ -733,7 +733,9 @@ fn summarise(id: Box<str>, s: State, counts: Counts, policy: Policy, hmac: bool)
         )
     } else {
         (
-            Status::Established(format!("all {} records signed and verified", s.sig.verified).into()),
+            Status::Established(
+                format!("all {} records signed and verified", s.sig.verified).into(),
+            ),
             true,
         )
     };
