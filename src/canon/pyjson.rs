@@ -269,29 +269,48 @@ fn push_u_escape(unit: u32, out: &mut Vec<u8>) {
 /// 8785 does); `ensure_ascii=True` also escapes everything outside U+0020..U+007E as `\uXXXX`
 /// (lower-case hex, surrogate pairs above U+FFFF).
 fn write_string(s: &str, ascii: bool, out: &mut Vec<u8>) {
+    // Runs of bytes that need no escape are copied whole; only the others are looked at.
+    let plain = |b: u8| match b {
+        b'"' | b'\\' | 0x00..=0x1f => false,
+        0x7f..=0xff => !ascii,
+        _ => true,
+    };
+    let bytes = s.as_bytes();
     out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            '\u{8}' => out.extend_from_slice(b"\\b"),
-            '\u{c}' => out.extend_from_slice(b"\\f"),
-            c if (c as u32) < 0x20 => push_u_escape(c as u32, out),
-            c if ascii && !(' '..='~').contains(&c) => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    push_u_escape(u32::from(*unit), out);
-                }
-            }
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if plain(b) {
+            i += 1;
+            continue;
         }
+        out.extend_from_slice(&bytes[run..i]);
+        if b >= 0x80 {
+            // `ascii` and a character outside ASCII (`i` is at its first byte): UTF-16 escapes.
+            let c = s.get(i..).and_then(|t| t.chars().next()).unwrap_or('\u{fffd}');
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                push_u_escape(u32::from(*unit), out);
+            }
+            i += c.len_utf8().max(1);
+        } else {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                // Other control characters, and DEL when escaping to ASCII.
+                _ => push_u_escape(u32::from(b), out),
+            }
+            i += 1;
+        }
+        run = i;
     }
+    out.extend_from_slice(&bytes[run..]);
     out.push(b'"');
 }
 
@@ -309,6 +328,55 @@ pub fn cmp_names(dialect: Dialect, a: &str, b: &str) -> Ordering {
 mod tests {
     use super::super::json::{Limits, parse_python};
     use super::*;
+
+    /// `json.dumps`'s string escaping, character by character (the reference for the run-copying
+    /// writer).
+    fn reference_string(s: &str, ascii: bool) -> Vec<u8> {
+        let mut out = vec![b'"'];
+        for c in s.chars() {
+            match c {
+                '"' => out.extend_from_slice(b"\\\""),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                '\u{8}' => out.extend_from_slice(b"\\b"),
+                '\u{c}' => out.extend_from_slice(b"\\f"),
+                c if (c as u32) < 0x20 || (ascii && !(' '..='~').contains(&c)) => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        out.extend_from_slice(format!("\\u{:04x}", unit).as_bytes());
+                    }
+                }
+                c => out.extend_from_slice(c.to_string().as_bytes()),
+            }
+        }
+        out.push(b'"');
+        out
+    }
+
+    #[test]
+    fn the_string_writer_escapes_like_python_character_by_character() {
+        let mut samples: Vec<String> = (0u32..0x250)
+            .chain([0x7ff, 0x800, 0xfffd, 0xffff, 0x10000, 0x1f600, 0x10ffff])
+            .filter_map(char::from_u32)
+            .map(|c| format!("a{c}b{c}{c}"))
+            .collect();
+        samples.push(String::new());
+        samples.push("plain ascii only".into());
+        samples.push("\"\\\u{7f}caf\u{e9} \u{1f600}\n\u{0}end".into());
+        for s in &samples {
+            for ascii in [false, true] {
+                let mut got = Vec::new();
+                write_string(s, ascii, &mut got);
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&reference_string(s, ascii)),
+                    "{s:?} ascii={ascii}"
+                );
+            }
+        }
+    }
 
     fn canon(d: Dialect, input: &str) -> Result<String, CanonError> {
         let v = parse_python(input.as_bytes(), &Limits::default()).unwrap();
