@@ -5,6 +5,8 @@
 //! record states, decode link, sequence number and time, and check the signature
 //! ([`super::sigcheck`]). Independent of other records, so it runs in parallel.
 
+use std::borrow::Cow;
+
 use sha2::{Digest as _, Sha256};
 
 use crate::canon::json::{self, Limits, ParseError, ParseErrorKind, Value};
@@ -161,9 +163,9 @@ pub fn hash_input(spec: &Spec, record: &Value) -> Result<HashInput, InputError> 
     let (base, view_uncovered, view_quirk, via_view) = match h.view {
         Some(View::AgtCloudevent) => {
             let v = agt::cloudevent_view(record).map_err(InputError::View)?;
-            (v.value, v.uncovered, v.quirk, true)
+            (Cow::Owned(v.value), v.uncovered, v.quirk, true)
         }
-        None => (record.clone(), Vec::new(), false, false),
+        None => (Cow::Borrowed(record), Vec::new(), false, false),
     };
     let mut quirk = view_quirk;
     let mut render = |name: &str, v: Value| -> Result<Value, InputError> {
