@@ -36,7 +36,11 @@ summary=()
 failed=0
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
-  before=$(find "artifacts/$t" -type f | wc -l)
+  # Failures: crash-, leak-, timeout- and oom- artifacts. A slow-unit- artifact only says that an
+  # input took long (a paused fuzzer makes one too); it is listed, not counted as a failure.
+  failures() { find "artifacts/$t" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l; }
+  before=$(failures)
+  slow_before=$(find "artifacts/$t" -type f -name 'slow-unit-*' | wc -l)
   echo "== $t: ${seconds}s" >&2
   # In -jobs mode libFuzzer writes the worker's output to fuzz-<n>.log in the current directory.
   (cd "$logs" && rm -f fuzz-0.log && "$bin_dir/$t" \
@@ -53,12 +57,13 @@ for t in "${targets[@]}"; do
   # Plateau: the execution at which the edge coverage last grew, as a share of the run.
   last_cov=$(grep -E '^#[0-9]+' "$log" | awk '{n=substr($1,2); for(i=1;i<=NF;i++) if($i=="cov:") c=$(i+1);
       if(c>best){best=c; at=n}} END {print at+0}')
-  after=$(find "artifacts/$t" -type f | wc -l)
+  after=$(failures)
   crashes=$((after - before))
+  slow=$(( $(find "artifacts/$t" -type f -name 'slow-unit-*' | wc -l) - slow_before ))
   [ "$crashes" -gt 0 ] && failed=1
   grew=$(awk -v a="${last_cov:-0}" -v e="${execs:-0}" 'BEGIN {if (e > 0) printf "%d%%", 100*a/e; else print "?"}')
-  summary+=("$(printf '%-14s execs %-10s exec/s %-7s %-36s cov_last_grew_at %-6s peak_rss_mb %-6s new_crashes %s' \
-    "$t" "${execs:-?}" "${rate:-?}" "${last:-cov: ?}" "$grew" "${rss:-?}" "$crashes")")
+  summary+=("$(printf '%-14s execs %-10s exec/s %-7s %-36s cov_last_grew_at %-6s peak_rss_mb %-6s new_crashes %s slow_units %s' \
+    "$t" "${execs:-?}" "${rate:-?}" "${last:-cov: ?}" "$grew" "${rss:-?}" "$crashes" "$slow")")
 done
 
 echo
