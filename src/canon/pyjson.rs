@@ -288,7 +288,10 @@ fn write_string(s: &str, ascii: bool, out: &mut Vec<u8>) {
         out.extend_from_slice(&bytes[run..i]);
         if b >= 0x80 {
             // `ascii` and a character outside ASCII (`i` is at its first byte): UTF-16 escapes.
-            let c = s.get(i..).and_then(|t| t.chars().next()).unwrap_or('\u{fffd}');
+            let c = s
+                .get(i..)
+                .and_then(|t| t.chars().next())
+                .unwrap_or('\u{fffd}');
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 push_u_escape(u32::from(*unit), out);

@@ -209,7 +209,8 @@ impl ArraySplitter {
         }
     }
 
-    /// Reads one element's bytes (bounded), ending before the `,` or `]` that follows it.
+    /// Reads one element's bytes (bounded), ending before the `,` or `]` that follows it. Scans
+    /// the reader's buffer a chunk at a time and copies the element's part of each chunk whole.
     fn element(&mut self) -> io::Result<Unit> {
         let line = self.cur.line;
         let mut out = Vec::new();
@@ -218,42 +219,55 @@ impl ArraySplitter {
         let mut in_string = false;
         let mut escaped = false;
         loop {
-            let Some(b) = self.peek()? else {
+            let buf = self.cur.fill()?;
+            if buf.is_empty() {
                 return Ok(self.broken("the JSON array ends inside an element (truncated)".into()));
-            };
-            if !in_string && depth == 0 && (b == b',' || b == b']') {
-                break;
             }
-            self.bump()?;
-            len += 1;
-            if out.len() < MAX_LINE_BYTES {
-                out.push(b);
-            }
-            if in_string {
-                match (escaped, b) {
-                    (true, _) => escaped = false,
-                    (false, b'\\') => escaped = true,
-                    (false, b'"') => {
-                        in_string = false;
+            let mut k = 0;
+            let mut done = false;
+            while k < buf.len() {
+                let b = buf[k];
+                if !in_string && depth == 0 && (b == b',' || b == b']') {
+                    done = true;
+                    break;
+                }
+                k += 1;
+                if in_string {
+                    match (escaped, b) {
+                        (true, _) => escaped = false,
+                        (false, b'\\') => escaped = true,
+                        (false, b'"') => {
+                            in_string = false;
+                            if depth == 0 {
+                                done = true;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => in_string = true,
+                    // Saturating: 2^32 brackets would otherwise overflow (the unit is too long
+                    // anyway).
+                    b'{' | b'[' => depth = depth.saturating_add(1),
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
                         if depth == 0 {
+                            done = true;
                             break;
                         }
                     }
                     _ => {}
                 }
-                continue;
             }
-            match b {
-                b'"' => in_string = true,
-                // Saturating: 2^32 brackets would otherwise overflow (the unit is too long anyway).
-                b'{' | b'[' => depth = depth.saturating_add(1),
-                b'}' | b']' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        break;
-                    }
-                }
-                _ => {}
+            let room = MAX_LINE_BYTES.saturating_sub(out.len());
+            out.extend_from_slice(&buf[..k.min(room)]);
+            len += k as u64;
+            self.cur.advance(k)?;
+            if done {
+                break;
             }
         }
         while out.last().is_some_and(u8::is_ascii_whitespace) {

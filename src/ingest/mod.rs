@@ -467,6 +467,27 @@ impl<R: BufRead> ByteCursor<R> {
         Ok(self.inner.fill_buf()?.first().copied())
     }
 
+    /// The buffered bytes ahead (empty at the end of the stream), not consumed.
+    ///
+    /// # Errors
+    /// The stream's read error.
+    pub fn fill(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    /// Consumes `n` of the bytes [`ByteCursor::fill`] returned, counting their lines.
+    ///
+    /// # Errors
+    /// The stream's read error.
+    pub fn advance(&mut self, n: usize) -> io::Result<()> {
+        let buf = self.inner.fill_buf()?;
+        let n = n.min(buf.len());
+        self.line += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        self.bytes += n as u64;
+        self.inner.consume(n);
+        Ok(())
+    }
+
     /// Consumes and returns the next byte.
     ///
     /// # Errors
