@@ -56,14 +56,19 @@ pub fn py_datetime(text: &str) -> Option<PyDatetime> {
         if n == 0 || n > 6 {
             return None;
         }
-        let padded = format!("{:0<6}", frac.get(..n)?);
-        micros = padded.parse().ok()?;
+        // The digits, right-padded with zeros to six: microseconds.
+        micros = frac
+            .bytes()
+            .take(n)
+            .chain(std::iter::repeat(b'0'))
+            .take(6)
+            .fold(0, |m, d| m * 10 + u32::from(d - b'0'));
         rest = frac.get(n..)?;
     }
     let mut quirk = false;
     let offset = match rest {
         "" => None,
-        "Z" => Some("+00:00".to_string()),
+        "Z" => Some("+00:00"),
         o => {
             let o = match o.strip_suffix('Z') {
                 Some(inner) => {
@@ -81,20 +86,33 @@ pub fn py_datetime(text: &str) -> Option<PyDatetime> {
             if !ok {
                 return None;
             }
-            Some(o.to_string())
+            Some(o)
         }
     };
-    let mut iso = format!("{date}T{time}");
-    if micros != 0 {
-        iso.push_str(&format!(".{micros:06}"));
+    // `isoformat()`: the fraction only when the microsecond is not 0, the offset when aware.
+    let mut fraction = [b'.', b'0', b'0', b'0', b'0', b'0', b'0'];
+    let mut m = micros;
+    for d in fraction[1..].iter_mut().rev() {
+        *d = b'0' + (m % 10) as u8;
+        m /= 10;
     }
-    if let Some(o) = &offset {
+    let fraction = std::str::from_utf8(&fraction).ok()?;
+    let mut iso = String::with_capacity(32);
+    iso.push_str(date);
+    iso.push('T');
+    iso.push_str(time);
+    if micros != 0 {
+        iso.push_str(fraction);
+    }
+    if let Some(o) = offset {
         iso.push_str(o);
     }
-    let rfc = format!(
-        "{date}T{time}.{micros:06}{}",
-        offset.as_deref().unwrap_or("+00:00")
-    );
+    let mut rfc = String::with_capacity(32);
+    rfc.push_str(date);
+    rfc.push('T');
+    rfc.push_str(time);
+    rfc.push_str(fraction);
+    rfc.push_str(offset.unwrap_or("+00:00"));
     let instant = rfc.parse::<jiff::Timestamp>().ok()?;
     Some(PyDatetime {
         iso,
@@ -407,12 +425,24 @@ mod tests {
                 "2026-06-04T20:31:38.361764",
                 false,
             ),
+            (
+                "2026-06-04T20:31:38.000001-02:00",
+                "2026-06-04T20:31:38.000001-02:00",
+                false,
+            ),
+            (
+                "2026-06-04T20:31:38.000Z",
+                "2026-06-04T20:31:38+00:00",
+                false,
+            ),
         ];
         for (input, iso, quirk) in cases {
             let d = py_datetime(input).unwrap();
             assert_eq!(d.iso, iso, "{input}");
             assert_eq!(d.quirk, quirk, "{input}");
         }
+        let d = py_datetime("2026-06-04T20:31:38.000001-02:00").unwrap();
+        assert_eq!(d.instant.to_string(), "2026-06-04T22:31:38.000001Z");
         for bad in [
             "2026-11-22",
             "2026-11-22T05:39:43.1234567Z",

@@ -19,9 +19,6 @@ use crate::profile::spec::{DigestEncoding, Extension, Genesis, Render, Spec, Tim
 use crate::profile::{agt, asqav};
 use crate::sig::SigOutcome;
 
-/// Paths whose spans are remembered per record, at most.
-const MAX_SPANS: usize = 256;
-
 /// Parses a record as the profile's dialect requires.
 ///
 /// # Errors
@@ -45,7 +42,6 @@ pub fn prepare(
     let mut p = Prepared {
         at,
         line,
-        spans: Vec::new(),
         facts: None,
         findings: Vec::new(),
         context,
@@ -78,7 +74,6 @@ pub fn prepare(
         p.findings.push(f);
         return p;
     }
-    collect_spans(&value, "", &mut p.spans);
     let value = if spec.has(Extension::AsqavKeys) {
         asqav::normalise(value)
     } else {
@@ -100,28 +95,6 @@ pub fn prepare(
         Err(f) => p.findings.push(*f),
     }
     p
-}
-
-fn collect_spans(value: &Value, prefix: &str, out: &mut Vec<(String, std::ops::Range<usize>)>) {
-    let Some(members) = value.as_object() else {
-        return;
-    };
-    for m in members {
-        if out.len() >= MAX_SPANS {
-            return;
-        }
-        let path = if prefix.is_empty() {
-            m.key.clone()
-        } else {
-            format!("{prefix}.{}", m.key)
-        };
-        if !m.span.is_empty() {
-            out.push((path.clone(), m.span.clone()));
-        }
-        if prefix.matches('.').count() < 2 {
-            collect_spans(&m.value, &path, out);
-        }
-    }
 }
 
 /// Why the hash input could not be built.

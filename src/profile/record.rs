@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use crate::canon::json::{Member, Value};
+use crate::canon::json::{Limits, Member, Value, parse_python};
 use crate::finding::{Code, Finding, Location, QUOTE_LIMIT, make_quote};
 use crate::profile::aat::{Digest, Link};
 use crate::sig::SigOutcome;
@@ -67,8 +67,6 @@ pub struct Prepared {
     pub at: Location,
     /// The record bytes (for quotes).
     pub line: Vec<u8>,
-    /// Byte spans of members by path, for labels.
-    pub spans: Vec<(String, Range<usize>)>,
     /// The facts, or `None` when the record is not usable.
     pub facts: Option<Facts>,
     /// Findings of the per-record work.
@@ -99,19 +97,21 @@ impl Prepared {
         Prepared {
             at,
             line: Vec::new(),
-            spans: Vec::new(),
             facts: None,
             findings: vec![finding],
             context: None,
         }
     }
 
-    /// The byte span of the member at `path`, or of its nearest present ancestor.
+    /// The byte span of the member at `path`, or of its nearest present ancestor. The line is
+    /// parsed again for it (it parsed once already, so it parses again): spans are only wanted
+    /// for findings, which are rare, so no record pays for them up front.
     pub fn span_of(&self, path: &str) -> Option<Range<usize>> {
+        let value = parse_python(&self.line, &Limits::default()).ok()?;
         let mut p = path;
         loop {
-            if let Some((_, s)) = self.spans.iter().find(|(k, _)| k == p) {
-                return Some(s.clone());
+            if let Some(m) = member(&value, p).filter(|m| !m.span.is_empty()) {
+                return Some(m.span.clone());
             }
             p = p.rsplit_once('.')?.0;
         }
