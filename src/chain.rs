@@ -250,10 +250,11 @@ impl Chains {
             check_seq(state, &p, facts, &mut out);
         }
         check_time(state, &p, facts, &mut out);
-        let not_held = check_signature(
-            state,
-            &p,
-            facts,
+        let not_held = state.sig.count(
+            &facts.sig,
+            &facts.session_id,
+            &p.at,
+            |message| p.finding(Code::SigMissing, message, None),
             self.policy,
             &mut self.pending,
             &mut self.strings,
@@ -756,29 +757,6 @@ fn check_time(s: &ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Finding
             );
         }
     }
-}
-
-/// Counts the record's signature outcome. Returns how many unsigned records, before this first
-/// signed one, are `sig.missing` without being held as findings (to be counted only).
-fn check_signature(
-    s: &mut ChainState,
-    p: &Prepared,
-    facts: &Facts,
-    policy: Policy,
-    pending: &mut PendingBudget,
-    strings: &mut Interner,
-    out: &mut Vec<Finding>,
-) -> u64 {
-    s.sig.count(
-        &facts.sig,
-        &facts.session_id,
-        &p.at,
-        |message| p.finding(Code::SigMissing, message, None),
-        policy,
-        pending,
-        strings,
-        out,
-    )
 }
 
 fn advance(s: &mut ChainState, p: &Prepared, facts: &Facts) {

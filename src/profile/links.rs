@@ -265,10 +265,11 @@ impl Links {
             }
         }
         time(state, &p, facts, &mut out);
-        let not_held = signature(
-            state,
-            &p,
-            facts,
+        let not_held = state.sig.count(
+            &facts.sig,
+            &facts.chain,
+            &p.at,
+            |message| p.finding(Code::SigMissing, message, None),
             self.policy,
             &mut self.pending,
             &mut self.strings,
@@ -637,29 +638,6 @@ fn time(s: &State, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
             );
         }
     }
-}
-
-/// Counts the record's signature outcome. Returns how many unsigned records, before this first
-/// signed one, are `sig.missing` without being held as findings (to be counted only).
-fn signature(
-    s: &mut State,
-    p: &Prepared,
-    facts: &Facts,
-    policy: Policy,
-    pending: &mut PendingBudget,
-    strings: &mut Interner,
-    out: &mut Vec<Finding>,
-) -> u64 {
-    s.sig.count(
-        &facts.sig,
-        &facts.chain,
-        &p.at,
-        |message| p.finding(Code::SigMissing, message, None),
-        policy,
-        pending,
-        strings,
-        out,
-    )
 }
 
 fn advance(s: &mut State, p: &Prepared, facts: &Facts, strings: &mut Interner) {
