@@ -296,10 +296,7 @@ impl Chains {
                 .chain(id.clone()),
             );
         }
-        let untracked = self.chains.untracked();
-        if let Some(f) = self.chains.limit_finding() {
-            sink.push(f);
-        }
+        let untracked = self.chains.report_limit(sink);
         let mut summaries = Vec::with_capacity(self.chains.len());
         for (id, slot) in self.chains.into_ordered() {
             let Slot {

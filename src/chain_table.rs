@@ -207,6 +207,14 @@ impl<S> ChainTable<S> {
         })
     }
 
+    /// Pushes the `limit.chains` finding, when records were beyond the limit, and returns them.
+    pub fn report_limit(&self, sink: &mut FindingSink) -> Option<Untracked> {
+        if let Some(f) = self.limit_finding() {
+            sink.push(f);
+        }
+        self.untracked()
+    }
+
     /// The `limit.chains` finding, when records were beyond the limit.
     pub fn limit_finding(&self) -> Option<Finding> {
         let u = self.untracked()?;

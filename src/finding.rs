@@ -61,6 +61,10 @@ macro_rules! codes {
             /// The guarantee this finding bears on.
             pub fn guarantee(self) -> Guarantee { match self { $( Code::$variant => Guarantee::$guarantee, )* } }
 
+            /// Whether the code says that part of the export was not checked at all because a
+            /// limit was reached: the run is then at best inconclusive.
+            pub fn limits_run(self) -> bool { matches!(self, Code::LimitChains | Code::LimitEpochs) }
+
             /// A short title, lower case.
             pub fn title(self) -> &'static str { match self { $( Code::$variant => $title, )* } }
 

@@ -621,9 +621,7 @@ pub fn sniff(prefix: &[u8]) -> InputFormat {
                 Err(_) if first_line.trim_ascii() == b"{" => InputFormat::Json,
                 // A compact bundle longer than the prefix: its record array is named at the top
                 // level before the prefix ends.
-                Err(_) if !first_line_complete(text, first_line) && names_record_array(text) => {
-                    InputFormat::Json
-                }
+                Err(_) if !text.contains(&b'\n') && names_record_array(text) => InputFormat::Json,
                 Err(_) => InputFormat::Jsonl,
             }
         }
@@ -632,11 +630,6 @@ pub fn sniff(prefix: &[u8]) -> InputFormat {
         Some(_) if csv::looks_like_header(first_line) => InputFormat::Csv,
         _ => InputFormat::Jsonl,
     }
-}
-
-/// Whether the prefix holds the whole first line (a newline follows it).
-fn first_line_complete(text: &[u8], first_line: &[u8]) -> bool {
-    text.len() > first_line.len()
 }
 
 /// Whether an object that starts the prefix has, at its top level, a member named as in

@@ -80,7 +80,6 @@ pub struct Links {
     /// Unsigned records held over all chains before their chain's first signed record.
     pending: PendingBudget,
     ids: HashSet<u128>,
-    ids_full: bool,
     ids_reported: bool,
     ids_limit: usize,
     claims_limit: usize,
@@ -151,7 +150,6 @@ impl Links {
             strings: Interner::default(),
             pending: PendingBudget::default(),
             ids: HashSet::new(),
-            ids_full: false,
             ids_reported: false,
             ids_limit: IDS_LIMIT,
             claims_limit: CLAIMS_LIMIT,
@@ -291,7 +289,7 @@ impl Links {
         let (true, Some(id)) = (self.unique_ids, &facts.record_id) else {
             return;
         };
-        if self.ids_full {
+        if self.ids.len() >= self.ids_limit {
             if !self.ids_reported {
                 self.ids_reported = true;
                 out.push(p.finding(
@@ -312,7 +310,6 @@ impl Links {
                 None,
             ));
         }
-        self.ids_full = self.ids.len() >= self.ids_limit;
     }
 
     /// Ends every chain: completeness, chain-level findings, and the summaries.
@@ -330,10 +327,7 @@ impl Links {
             }
         }
         let policy = self.policy;
-        let untracked = self.chains.untracked();
-        if let Some(f) = self.chains.limit_finding() {
-            sink.push(f);
-        }
+        let untracked = self.chains.report_limit(sink);
         let mut summaries = Vec::with_capacity(self.chains.len());
         for (id, slot) in self.chains.into_ordered() {
             let Slot {

@@ -372,7 +372,7 @@ impl Report {
         if errors || self.chains.iter().any(|c| c.verdict() == Verdict::Failed) {
             Verdict::Failed
         } else if self.untracked.is_some()
-            || self.counts.get(&Code::LimitEpochs).is_some_and(|n| *n > 0)
+            || self.counts.iter().any(|(c, n)| *n > 0 && c.limits_run())
             || self
                 .chains
                 .iter()
@@ -550,6 +550,13 @@ mod tests {
             r.verdict(),
             Verdict::Verified,
             "a warning alone is not enough"
+        );
+        let mut chains_only = r.clone();
+        chains_only.counts.insert(Code::LimitChains, 1);
+        assert_eq!(
+            chains_only.verdict(),
+            Verdict::Inconclusive,
+            "limit.chains too"
         );
         r.counts.insert(Code::LimitEpochs, 1);
         assert_eq!(r.verdict(), Verdict::Inconclusive);
