@@ -25,6 +25,7 @@ pub mod crypto;
 pub mod epoch;
 pub mod error;
 pub mod finding;
+pub mod hexdigits;
 pub mod ingest;
 pub mod keys;
 pub mod merkle;

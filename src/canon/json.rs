@@ -413,7 +413,7 @@ pub(super) fn plain_len(bytes: &[u8]) -> usize {
 
 /// Objects with more members than this check duplicates with a hash set
 /// instead of a linear scan.
-const LINEAR_DUPLICATE_SCAN: usize = 16;
+const LINEAR_DUPLICATE_SCAN: usize = 32;
 
 /// An array or object that is still open. Its children so far sit at the
 /// end of the parser's shared `values` or `members` scratch vector, from

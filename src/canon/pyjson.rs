@@ -144,27 +144,73 @@ fn write_value(dialect: Dialect, value: &Value, out: &mut Vec<u8>) -> Result<(),
             out.push(b']');
         }
         Value::Object(members) => {
-            let (item_sep, key_sep) = dialect.separators();
-            let mut sorted: Vec<&Member> = members.iter().collect();
-            if dialect.utf16_order() {
-                sorted.sort_by(|a, b| cmp_utf16(&a.key, &b.key));
-            } else {
-                // UTF-8 byte order is code-point order (Python's `str` comparison).
-                sorted.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
-            }
-            out.push(b'{');
-            for (i, m) in sorted.iter().enumerate() {
-                if i > 0 {
-                    out.extend_from_slice(item_sep);
-                }
-                write_string(&m.key, dialect.ascii(), out);
-                out.extend_from_slice(key_sep);
-                write_value(dialect, &m.value, out)?;
-            }
-            out.push(b'}');
+            let mut sorted: Vec<(&str, &Value)> =
+                members.iter().map(|m| (m.key.as_str(), &m.value)).collect();
+            write_object(dialect, &mut sorted, out)?;
         }
     }
     Ok(())
+}
+
+/// Writes an object of `members` (any order; sorted here as the dialect sorts).
+fn write_object(
+    dialect: Dialect,
+    members: &mut [(&str, &Value)],
+    out: &mut Vec<u8>,
+) -> Result<(), CanonError> {
+    let (item_sep, key_sep) = dialect.separators();
+    if dialect.utf16_order() {
+        if !members.is_sorted_by(|a, b| cmp_utf16(a.0, b.0).is_le()) {
+            members.sort_by(|a, b| cmp_utf16(a.0, b.0));
+        }
+    } else if !members.is_sorted_by(|a, b| a.0 <= b.0) {
+        // UTF-8 byte order is code-point order (Python's `str` comparison).
+        members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    }
+    out.push(b'{');
+    for (i, (key, value)) in members.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(item_sep);
+        }
+        write_string(key, dialect.ascii(), out);
+        out.extend_from_slice(key_sep);
+        write_value(dialect, value, out)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// Appends the canonical form of the object made of `members` (names and values borrowed, in
+/// any order) to `out`, as [`write()`] would for that object, without building it. On error `out`
+/// is unchanged.
+///
+/// # Errors
+/// As [`write()`].
+pub fn write_members(
+    dialect: Dialect,
+    members: &mut [(&str, &Value)],
+    out: &mut Vec<u8>,
+) -> Result<(), CanonError> {
+    if dialect == Dialect::Jcs {
+        let object = Value::Object(
+            members
+                .iter()
+                .map(|(key, value)| Member {
+                    key: (*key).to_owned(),
+                    value: (*value).clone(),
+                    span: 0..0,
+                    value_span: 0..0,
+                })
+                .collect(),
+        );
+        return jcs::write_jcs(&object, out);
+    }
+    let mark = out.len();
+    let result = write_object(dialect, members, out);
+    if result.is_err() {
+        out.truncate(mark);
+    }
+    result
 }
 
 /// 2^53 − 1, the largest integer magnitude asqav accepts.
@@ -390,6 +436,39 @@ mod tests {
 
     /// The byte table of `formats/README.md` §2.1, one row per input: JCS, asqav JCS,
     /// py-compact-utf8, py-compact-ascii, py-default (`None`: refused).
+    #[test]
+    fn members_are_written_as_the_object_they_make() {
+        // Names that sort differently in UTF-16 and code-point order, nesting, escapes.
+        let text = r#"{"b": [1, {"z": null, "a": "\u00e9"}], "\ud83d\ude00": 1.5, "\uff61": true, "a": "x\ny", "": 0}"#;
+        let object = parse_python(text.as_bytes(), &Limits::default()).unwrap();
+        let members = object.as_object().unwrap();
+        for dialect in Dialect::ALL {
+            let whole = to_vec(dialect, &object).unwrap();
+            // In file order, reversed, and already sorted: the same bytes.
+            let mut refs: Vec<(&str, &Value)> =
+                members.iter().map(|m| (m.key.as_str(), &m.value)).collect();
+            for round in 0..3 {
+                let mut out = b"prefix".to_vec();
+                write_members(dialect, &mut refs, &mut out).unwrap();
+                assert_eq!(&out[6..], whole.as_slice(), "{dialect:?} round {round}");
+                refs.reverse();
+            }
+        }
+        // An error leaves the output as it was.
+        let big = parse_python(br#"{"n": 12345678901234567890}"#, &Limits::default()).unwrap();
+        let m = &big.as_object().unwrap()[0];
+        let mut out = b"kept".to_vec();
+        assert!(
+            write_members(
+                Dialect::AsqavJcs,
+                &mut [(m.key.as_str(), &m.value)],
+                &mut out
+            )
+            .is_err()
+        );
+        assert_eq!(out, b"kept");
+    }
+
     #[test]
     fn matches_the_dialect_table() {
         let rows: &[(&str, [Option<&str>; 5])] = &[

@@ -465,20 +465,4 @@ pub fn sha256(bytes: &[u8]) -> Digest {
     Sha256::digest(bytes).into()
 }
 
-/// Decodes exactly 64 lowercase hex digits.
-pub fn parse_hex32(s: &str) -> Option<Digest> {
-    // One pass, checking and decoding together (this runs for every record's prev_hash).
-    fn nibble(b: u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            _ => None,
-        }
-    }
-    let bytes: &[u8; 64] = s.as_bytes().try_into().ok()?;
-    let mut out = [0u8; 32];
-    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        *o = (nibble(pair[0])? << 4) | nibble(pair[1])?;
-    }
-    Some(out)
-}
+pub use crate::hexdigits::parse_hex32;

@@ -7,7 +7,6 @@
 use sha2::{Digest as _, Sha256};
 
 use crate::canon::json::Value;
-use crate::canon::pyjson;
 use crate::finding::{Code, Finding, Location};
 use crate::profile::engine::{hash_input, sha256};
 use crate::profile::record::{get, object, short};
@@ -260,7 +259,7 @@ pub fn incremental_root(leaves: &[String]) -> Option<String> {
 
 fn entry_hash(spec: &Spec, entry: &Value) -> Option<String> {
     let input = hash_input(spec, entry).ok()?;
-    let bytes = pyjson::to_vec(spec.hash.dialect, &input.value).ok()?;
+    let bytes = input.canonical(spec.hash.dialect).ok()?;
     Some(hex::encode(sha256(&bytes)))
 }
 

@@ -9,9 +9,10 @@ use std::borrow::Cow;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::canon::json::{self, Limits, ParseError, ParseErrorKind, Value};
+use crate::canon::json::{self, Limits, Member, ParseError, ParseErrorKind, Value};
 use crate::canon::pyjson;
 use crate::finding::{Code, Finding, Location, QUOTE_LIMIT, make_quote};
+use crate::hexdigits;
 use crate::profile::aat::{Digest, Link, parse_hex32};
 use crate::profile::record::{Facts, Prepared, get, member, object, short};
 use crate::profile::sigcheck::{self, Env};
@@ -116,22 +117,64 @@ pub enum InputError {
 /// The hash input of a record: the object that is canonicalized, the top-level members it
 /// covers, members a view says are outside it, and whether a producer quirk was undone.
 #[derive(Debug, Clone)]
-pub struct HashInput {
-    /// The value to canonicalize.
-    pub value: Value,
+pub struct HashInput<'a> {
+    /// The object to canonicalize.
+    pub value: Input<'a>,
     /// Top-level members of the record that the hash covers.
-    pub covered: Vec<String>,
+    pub covered: Cow<'a, [String]>,
     /// Members (paths) that a view leaves outside the hash.
     pub view_uncovered: Vec<String>,
     /// A timestamp quirk was undone (AGT CloudEvents `+00:00Z`).
     pub quirk: bool,
 }
 
+/// The object a hash covers.
+#[derive(Debug, Clone)]
+pub enum Input<'a> {
+    /// A value built for the hash (a view, a member, the record minus some members).
+    Built(Value),
+    /// Named members of the record, borrowed unless re-rendered: written as one object without
+    /// being copied into one (the common case: a projection of members).
+    Members(Vec<(&'a str, Cow<'a, Value>)>),
+}
+
+impl HashInput<'_> {
+    /// The canonical bytes of the input in `dialect`.
+    ///
+    /// # Errors
+    /// As [`pyjson::write`].
+    pub fn canonical(&self, dialect: pyjson::Dialect) -> Result<Vec<u8>, crate::canon::CanonError> {
+        self.canonical_sized(dialect, 0)
+    }
+
+    /// As [`Self::canonical`], with room for `size_hint` bytes reserved up front (a record's own
+    /// length is a good guess for its hash input's).
+    ///
+    /// # Errors
+    /// As [`pyjson::write`].
+    pub fn canonical_sized(
+        &self,
+        dialect: pyjson::Dialect,
+        size_hint: usize,
+    ) -> Result<Vec<u8>, crate::canon::CanonError> {
+        let mut out = Vec::with_capacity(size_hint);
+        match &self.value {
+            Input::Built(v) => pyjson::write(dialect, v, &mut out)?,
+            Input::Members(members) => {
+                let mut refs: Vec<(&str, &Value)> =
+                    members.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+                pyjson::write_members(dialect, &mut refs, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Builds the hash input the profile declares.
 ///
 /// # Errors
 /// [`InputError`] when a covered member is missing or cannot be rendered.
-pub fn hash_input(spec: &Spec, record: &Value) -> Result<HashInput, InputError> {
+pub fn hash_input<'a>(spec: &'a Spec, record: &'a Value) -> Result<HashInput<'a>, InputError> {
     let h = &spec.hash;
     let (base, view_uncovered, view_quirk, via_view) = match h.view {
         Some(View::AgtCloudevent) => {
@@ -141,12 +184,12 @@ pub fn hash_input(spec: &Spec, record: &Value) -> Result<HashInput, InputError> 
         None => (Cow::Borrowed(record), Vec::new(), false, false),
     };
     let mut quirk = view_quirk;
-    let mut render = |name: &str, v: Value| -> Result<Value, InputError> {
+    let mut render = |name: &str, v: &Value| -> Result<Option<Value>, InputError> {
         match (h.render.get(name), v) {
-            (Some(Render::PyIsoformat), Value::String(s)) => match agt::py_datetime(&s) {
+            (Some(Render::PyIsoformat), Value::String(s)) => match agt::py_datetime(s) {
                 Some(dt) => {
                     quirk |= dt.quirk;
-                    Ok(Value::String(dt.iso))
+                    Ok(Some(Value::String(dt.iso)))
                 }
                 None => Err(InputError::Render {
                     field: name.into(),
@@ -157,7 +200,7 @@ pub fn hash_input(spec: &Spec, record: &Value) -> Result<HashInput, InputError> 
                 field: name.into(),
                 why: format!("a {} is not a datetime string", other.type_name()),
             }),
-            (None, v) => Ok(v),
+            (None, _) => Ok(None),
         }
     };
     let top = |v: &Value| -> Vec<String> {
@@ -170,18 +213,39 @@ pub fn hash_input(spec: &Spec, record: &Value) -> Result<HashInput, InputError> 
             .cloned()
             .ok_or_else(|| InputError::Missing(path.clone()))?;
         let first = path.split('.').next().unwrap_or(path).to_string();
-        (v, vec![first])
+        (Input::Built(v), Cow::Owned(vec![first]))
     } else if let Some(names) = &h.members {
         let mut out = Vec::with_capacity(names.len());
-        for name in names {
-            match base.get(name) {
-                None if h.omit_null.contains(name) => {}
-                Some(Value::Null) if h.omit_null.contains(name) => {}
+        // In the dialect's order when the profile was loaded so (the writer then need not sort).
+        let ordered = if h.members_sorted.len() == names.len() {
+            &h.members_sorted
+        } else {
+            names
+        };
+        let mut cursor = 0;
+        for name in ordered {
+            // Borrowed from the record itself; copied only out of a view built here.
+            let found: Option<Cow<'a, Value>> = match &base {
+                Cow::Borrowed(r) => {
+                    let r: &'a Value = r;
+                    let members = r.as_object().unwrap_or_default();
+                    find_from(members, name, &mut cursor).map(Cow::Borrowed)
+                }
+                Cow::Owned(v) => v.get(name).map(|v| Cow::Owned(v.clone())),
+            };
+            let v = match found {
+                None if h.omit_null.contains(name) => continue,
+                Some(v) if v.is_null() && h.omit_null.contains(name) => continue,
                 None => return Err(InputError::Missing(name.clone())),
-                Some(v) => out.push((name.clone(), render(name, v.clone())?)),
-            }
+                Some(v) => v,
+            };
+            let v = match render(name, &v)? {
+                Some(rendered) => Cow::Owned(rendered),
+                None => v,
+            };
+            out.push((name.as_str(), v));
         }
-        (object(out), names.clone())
+        (Input::Members(out), Cow::Borrowed(names.as_slice()))
     } else {
         let exclude = h.exclude.as_deref().unwrap_or_default();
         let mut out = Vec::new();
@@ -189,21 +253,23 @@ pub fn hash_input(spec: &Spec, record: &Value) -> Result<HashInput, InputError> 
             if exclude.contains(&m.key) {
                 continue;
             }
-            let mut v = render(&m.key, m.value.clone())?;
+            let mut v = render(&m.key, &m.value)?.unwrap_or_else(|| m.value.clone());
             if h.drop_null {
                 drop_nulls(&mut v, &m.key, &h.keep_null);
             }
             out.push((m.key.clone(), v));
         }
         let covered = out.iter().map(|(k, _)| k.clone()).collect();
-        (object(out), covered)
+        (Input::Built(object(out)), Cow::Owned(covered))
     };
     if via_view {
         // The view's inputs are the record's members it read; those it dropped are listed apart.
-        covered = top(record)
-            .into_iter()
-            .filter(|k| !view_uncovered.iter().any(|u| u == k))
-            .collect();
+        covered = Cow::Owned(
+            top(record)
+                .into_iter()
+                .filter(|k| !view_uncovered.iter().any(|u| u == k))
+                .collect(),
+        );
     }
     Ok(HashInput {
         value,
@@ -211,6 +277,21 @@ pub fn hash_input(spec: &Spec, record: &Value) -> Result<HashInput, InputError> 
         view_uncovered,
         quirk,
     })
+}
+
+/// The value of member `name`, looked for from `*from` on and wrapping around; `*from` moves past
+/// it. Names looked up in the order the record holds them (producers that sort their keys write
+/// them in the order a profile's sorted members are read) are found in a step or two each.
+fn find_from<'v>(members: &'v [Member], name: &str, from: &mut usize) -> Option<&'v Value> {
+    let start = (*from).min(members.len());
+    let (before, after) = members.split_at(start);
+    let found = after
+        .iter()
+        .position(|m| m.key == name)
+        .map(|i| start + i)
+        .or_else(|| before.iter().position(|m| m.key == name))?;
+    *from = found + 1;
+    members.get(found).map(|m| &m.value)
 }
 
 /// Removes null-valued members at any depth, except at the `keep` paths.
@@ -241,14 +322,16 @@ fn drop_nulls(v: &mut Value, path: &str, keep: &[String]) {
 /// A message when the input cannot be built or canonicalized.
 pub fn canonical_bytes(spec: &Spec, record: &Value) -> Result<Vec<u8>, String> {
     let input = hash_input(spec, record).map_err(|e| format!("{e:?}"))?;
-    pyjson::to_vec(spec.hash.dialect, &input.value).map_err(|e| e.to_string())
+    input
+        .canonical(spec.hash.dialect)
+        .map_err(|e| e.to_string())
 }
 
 /// Encodes a digest as the profile writes it.
 pub fn encode_digest(d: &Digest, enc: DigestEncoding) -> String {
     match enc {
-        DigestEncoding::Hex => hex::encode(d),
-        DigestEncoding::Sha256Hex => format!("sha256:{}", hex::encode(d)),
+        DigestEncoding::Hex => hexdigits::encode(d),
+        DigestEncoding::Sha256Hex => format!("sha256:{}", hexdigits::encode(d)),
     }
 }
 
@@ -323,7 +406,7 @@ fn extract(
                     spec.time.as_ref().map(|t| t.field.as_str()),
                 ));
             }
-            match pyjson::to_vec(spec.hash.dialect, &input.value) {
+            match input.canonical_sized(spec.hash.dialect, p.line.len() + p.line.len() / 4) {
                 Ok(bytes) => {
                     hash = Some(sha256(&bytes));
                     canonical = Some(bytes);
@@ -518,30 +601,33 @@ fn extract(
 }
 
 /// Top-level members present in the record but outside the hash and the signature machinery.
-fn uncovered_members(spec: &Spec, record: &Value, input: &HashInput) -> Vec<String> {
+fn uncovered_members(spec: &Spec, record: &Value, input: &HashInput<'_>) -> Vec<String> {
     if !spec.report_uncovered {
         return Vec::new();
     }
-    let first = |p: &str| p.split('.').next().unwrap_or(p).to_string();
-    let mut machinery: Vec<String> = Vec::new();
-    if let Some(c) = &spec.hash.claimed {
-        machinery.push(first(c));
+    fn first(p: &str) -> &str {
+        p.split('.').next().unwrap_or(p)
     }
-    if let Some(s) = &spec.signature {
-        machinery.push(first(&s.value));
-        machinery.extend(s.algorithm_field.as_deref().map(first));
-        machinery.extend(s.kid.as_deref().map(first));
-        machinery.extend(s.embedded_key.as_deref().map(first));
-    }
+    let sig = spec.signature.as_ref();
+    let machinery: [Option<&str>; 5] = [
+        spec.hash.claimed.as_deref(),
+        sig.map(|s| s.value.as_str()),
+        sig.and_then(|s| s.algorithm_field.as_deref()),
+        sig.and_then(|s| s.kid.as_deref()),
+        sig.and_then(|s| s.embedded_key.as_deref()),
+    ]
+    .map(|p| p.map(first));
+    let machinery = |k: &str| machinery.contains(&Some(k));
+    // Only the names that are reported are copied.
     let mut out: Vec<String> = record
         .as_object()
         .unwrap_or_default()
         .iter()
+        .filter(|m| !input.covered.contains(&m.key) && !machinery(&m.key))
         .map(|m| m.key.clone())
-        .filter(|k| !input.covered.contains(k) && !machinery.contains(k))
         .collect();
     for u in &input.view_uncovered {
-        if !out.contains(u) && !machinery.contains(&first(u)) {
+        if !out.contains(u) && !machinery(first(u)) {
             out.push(u.clone());
         }
     }

@@ -9,15 +9,15 @@
 //! 10,000-entry export window); the counter starts at the profile's first value and steps by one
 //! (a gap is records withheld); times never go backwards; ids are unique where the profile says
 //! so; nothing follows a terminal record. Memory grows with the number of chains (bounded, see
-//! [`crate::chain_table`]), plus 16 bytes per record where unique ids are checked.
+//! [`crate::chain_table`]), plus about 26 bytes per record where unique ids are checked.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use sha2::{Digest as _, Sha256};
-
 use crate::chain::{FindingSink, Policy};
-use crate::chain_table::{ChainTable, Counts, Interner, PendingBudget, SigTally, Slot, emit};
+use crate::chain_table::{
+    ChainTable, Counts, FingerprintSet, Interner, PendingBudget, SigTally, Slot, emit,
+};
 use crate::finding::{Code, Finding, Guarantee, Location};
 use crate::profile::aat::{Digest, Link};
 use crate::profile::record::{Counterparty, Facts, Prepared};
@@ -26,7 +26,8 @@ use crate::report::{ChainSummary, Status, Untracked};
 
 /// Most distinct uncovered member names listed per chain.
 const UNCOVERED_LIMIT: usize = 64;
-/// Most record ids remembered for the uniqueness check (16 bytes each, about 40 in a hash set),
+/// Most record ids remembered for the uniqueness check (16 bytes each, about 26 in the
+/// [`FingerprintSet`]),
 /// and most envelope hashes remembered for counterparty bindings (48 bytes each, about 80).
 pub const IDS_LIMIT: usize = 4_000_000;
 /// Most counterparty bindings held until the end of the run, and how many of them keep the
@@ -79,7 +80,7 @@ pub struct Links {
     strings: Interner,
     /// Unsigned records held over all chains before their chain's first signed record.
     pending: PendingBudget,
-    ids: HashSet<u128>,
+    ids: FingerprintSet,
     ids_reported: bool,
     ids_limit: usize,
     claims_limit: usize,
@@ -118,10 +119,7 @@ const NOT_ESTABLISHING: &[(Code, &str)] = &[
 ];
 
 fn id_key(id: &str) -> u128 {
-    let d = Sha256::digest(id.as_bytes());
-    let mut key = [0u8; 16];
-    key.copy_from_slice(&d[..16]);
-    u128::from_be_bytes(key)
+    FingerprintSet::fingerprint(id)
 }
 
 impl Links {
@@ -149,7 +147,7 @@ impl Links {
             chains: ChainTable::new(policy.max_chains),
             strings: Interner::default(),
             pending: PendingBudget::default(),
-            ids: HashSet::new(),
+            ids: FingerprintSet::default(),
             ids_reported: false,
             ids_limit: IDS_LIMIT,
             claims_limit: CLAIMS_LIMIT,
@@ -303,7 +301,7 @@ impl Links {
             }
             return;
         }
-        if !self.ids.insert(id_key(id)) {
+        if !self.ids.insert(FingerprintSet::fingerprint(id)) {
             out.push(p.finding(
                 Code::RecordDuplicateId,
                 format!("record id {id:?} appears earlier in the export"),

@@ -28,8 +28,9 @@ use crate::sig::{SigContext, SigOutcome};
 pub struct Env<'a> {
     /// The supplied keys, prepared.
     pub sig: &'a SigContext,
-    /// The HMAC secret from `--hmac-key-file`.
-    pub hmac: Option<Vec<u8>>,
+    /// The HMAC keyed with the secret from `--hmac-key-file` (its padded key blocks hashed once,
+    /// cloned for each record).
+    hmac: Option<hmac::Hmac<Sha256>>,
     /// `did:key` of every supplied Ed25519 key, by key index.
     did_keys: Vec<(String, usize)>,
     /// asqav thumbprint of every supplied key, by key index.
@@ -47,6 +48,9 @@ impl<'a> Env<'a> {
             .map(|(i, k)| (did_key_ed25519(k.public.bytes()), i))
             .collect();
         let asqav_thumbprints = sig.keys().iter().map(asqav::thumbprint).collect();
+        // HMAC takes a key of any length (RFC 2104 hashes a long one), so this never fails.
+        let hmac =
+            hmac.and_then(|secret| <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&secret).ok());
         Env {
             sig,
             hmac,
@@ -107,7 +111,11 @@ fn decode(text: &str, enc: SigEncoding, lenient: bool) -> Result<(Vec<u8>, bool)
             if text.bytes().any(|b| b.is_ascii_uppercase()) {
                 Err("not lowercase hex".to_string())
             } else {
-                hex::decode(text).map_err(|e| format!("not hex: {e}"))
+                // The table decoder; the crate's only for its message.
+                crate::hexdigits::decode(text).ok_or_else(|| match hex::decode(text) {
+                    Err(e) => format!("not hex: {e}"),
+                    Ok(_) => "not hex".to_string(),
+                })
             }
         }
         SigEncoding::Base64url => URL_SAFE_NO_PAD
@@ -329,7 +337,7 @@ fn hmac(
     env: &Env<'_>,
     out: &mut Vec<Finding>,
 ) -> SigOutcome {
-    let Some(secret) = &env.hmac else {
+    let Some(keyed) = &env.hmac else {
         out.push(p.finding(
             Code::SigHmacKeyMissing,
             "HMAC-SHA256 not checked: no --hmac-key-file given",
@@ -337,9 +345,7 @@ fn hmac(
         ));
         return SigOutcome::Unknown;
     };
-    let Ok(mut mac) = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(secret) else {
-        return SigOutcome::Unknown;
-    };
+    let mut mac = keyed.clone();
     mac.update(message);
     if mac.verify_slice(sig).is_err() {
         out.push(p.finding(
@@ -366,7 +372,7 @@ fn embedded(
     out: &mut Vec<Finding>,
 ) -> Result<(usize, String), SigOutcome> {
     let raw = match get(record, path) {
-        Some(Value::String(h)) => hex::decode(h).ok(),
+        Some(Value::String(h)) => crate::hexdigits::decode(h),
         _ => None,
     };
     let Some(raw) = raw else {

@@ -220,6 +220,10 @@ pub struct HashSpec {
     /// Hash an object of exactly these top-level members (each must be present).
     #[serde(default)]
     pub members: Option<Vec<String>>,
+    /// `members` in the dialect's name order (derived when the profile is loaded, so that records
+    /// are written without sorting).
+    #[serde(skip)]
+    pub members_sorted: Vec<String>,
     /// With `members`: leave these out when they are null or absent.
     #[serde(default)]
     pub omit_null: Vec<String>,
@@ -537,6 +541,12 @@ impl Spec {
             detail: syntax_detail(text, &e),
         })?;
         spec.validate(origin)?;
+        let mut spec = spec;
+        if let Some(names) = &spec.hash.members {
+            let mut sorted = names.clone();
+            sorted.sort_by(|a, b| crate::canon::pyjson::cmp_names(spec.hash.dialect, a, b));
+            spec.hash.members_sorted = sorted;
+        }
         Ok(spec)
     }
 
