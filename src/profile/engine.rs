@@ -283,15 +283,20 @@ pub fn hash_input<'a>(spec: &'a Spec, record: &'a Value) -> Result<HashInput<'a>
 /// it. Names looked up in the order the record holds them (producers that sort their keys write
 /// them in the order a profile's sorted members are read) are found in a step or two each.
 fn find_from<'v>(members: &'v [Member], name: &str, from: &mut usize) -> Option<&'v Value> {
-    let start = (*from).min(members.len());
-    let (before, after) = members.split_at(start);
+    position_from(members, |m| m.key == name, from).map(|i| &members[i].value)
+}
+
+/// The first position from `*from` on, wrapping around, whose item matches; `*from` moves past it.
+fn position_from<T>(items: &[T], matches: impl Fn(&T) -> bool, from: &mut usize) -> Option<usize> {
+    let start = (*from).min(items.len());
+    let (before, after) = items.split_at(start);
     let found = after
         .iter()
-        .position(|m| m.key == name)
+        .position(&matches)
         .map(|i| start + i)
-        .or_else(|| before.iter().position(|m| m.key == name))?;
+        .or_else(|| before.iter().position(&matches))?;
     *from = found + 1;
-    members.get(found).map(|m| &m.value)
+    Some(found)
 }
 
 /// Removes null-valued members at any depth, except at the `keep` paths.
@@ -618,12 +623,22 @@ fn uncovered_members(spec: &Spec, record: &Value, input: &HashInput<'_>) -> Vec<
     ]
     .map(|p| p.map(first));
     let machinery = |k: &str| machinery.contains(&Some(k));
-    // Only the names that are reported are copied.
+    // Covered names in the dialect's order when there is one (so that a record with sorted keys
+    // is matched in one walk); only the names that are reported are copied.
+    let covered: &[String] = match &input.value {
+        Input::Members(_) if spec.hash.members_sorted.len() == input.covered.len() => {
+            &spec.hash.members_sorted
+        }
+        _ => &input.covered,
+    };
+    let mut cursor = 0;
     let mut out: Vec<String> = record
         .as_object()
         .unwrap_or_default()
         .iter()
-        .filter(|m| !input.covered.contains(&m.key) && !machinery(&m.key))
+        .filter(|m| {
+            position_from(covered, |c| *c == m.key, &mut cursor).is_none() && !machinery(&m.key)
+        })
         .map(|m| m.key.clone())
         .collect();
     for u in &input.view_uncovered {

@@ -223,7 +223,7 @@ pub struct HashSpec {
     /// `members` in the dialect's name order (derived when the profile is loaded, so that records
     /// are written without sorting).
     #[serde(skip)]
-    pub members_sorted: Vec<String>,
+    pub(crate) members_sorted: Vec<String>,
     /// With `members`: leave these out when they are null or absent.
     #[serde(default)]
     pub omit_null: Vec<String>,
