@@ -343,6 +343,19 @@ pub fn parse_python(input: &[u8], limits: &Limits) -> Result<Value, ParseError> 
 }
 
 fn parse_inner(input: &[u8], limits: &Limits, nonfinite: bool) -> Result<Value, ParseError> {
+    parse_whole(input, limits, nonfinite, &[], &mut Vec::new()).map(|(value, _)| value)
+}
+
+/// Parses the whole input (one value between optional whitespace); the values of the top-level
+/// members named in `skip` that are arrays or objects are checked but not built (see
+/// [`parse_python_shallow`]). Also says whether a `NaN`/`Infinity` token was read.
+fn parse_whole(
+    input: &[u8],
+    limits: &Limits,
+    nonfinite: bool,
+    skip: &[&str],
+    skipped: &mut Vec<Skipped>,
+) -> Result<(Value, bool), ParseError> {
     let src = std::str::from_utf8(input).map_err(|e| ParseError {
         kind: ParseErrorKind::InvalidUtf8,
         offset: e.valid_up_to(),
@@ -352,17 +365,195 @@ fn parse_inner(input: &[u8], limits: &Limits, nonfinite: bool) -> Result<Value, 
         bytes: input,
         pos: 0,
         nonfinite,
+        nonfinite_seen: false,
     };
     parser.skip_ws();
     if parser.pos == input.len() {
         return Err(parser.error(ParseErrorKind::Empty, parser.pos));
     }
-    let value = parser.parse_tree(limits.max_depth)?;
-    parser.skip_ws();
-    if parser.pos != input.len() {
-        return Err(parser.error(ParseErrorKind::TrailingCharacters, parser.pos));
+    let value = parser.parse_tree(limits.max_depth, skip, skipped)?;
+    parser.end()?;
+    Ok((value, parser.nonfinite_seen))
+}
+
+/// A top-level member whose array or object value [`parse_python_shallow`] checked but did not
+/// build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The member name.
+    pub key: String,
+    /// How many elements (array) or members (object) the value holds.
+    pub len: usize,
+}
+
+/// The result of [`parse_python_shallow`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shallow {
+    /// The value, in which each skipped member holds an empty array or object of its kind (its
+    /// spans are those of the real value).
+    pub value: Value,
+    /// The skipped members, in input order.
+    pub skipped: Vec<Skipped>,
+    /// Whether the input holds a `NaN`, `Infinity` or `-Infinity` token (which [`parse`]
+    /// refuses).
+    pub nonfinite: bool,
+}
+
+/// Like [`parse_python`], but the value of each top-level member named in `skip` that is an array
+/// or an object is checked as thoroughly (same errors at the same offsets) without being built:
+/// only its kind, its element count and its spans are kept. For a large object whose bulk is one
+/// member (a bundle's record array), whose elements are then parsed one at a time from its span
+/// with [`parse_python_elements`].
+///
+/// # Errors
+/// Exactly those of [`parse_python`] on the same input.
+pub fn parse_python_shallow(
+    input: &[u8],
+    limits: &Limits,
+    skip: &[&str],
+) -> Result<Shallow, ParseError> {
+    let mut skipped = Vec::new();
+    let (value, nonfinite) = parse_whole(input, limits, true, skip, &mut skipped)?;
+    Ok(Shallow {
+        value,
+        skipped,
+        nonfinite,
+    })
+}
+
+/// The elements of a JSON array, parsed one at a time as [`parse_python`] parses them: only one
+/// element is held at once. Yields each element, or the error that [`parse_python`] of the whole
+/// input would report (then ends); on a valid array exactly its elements (their spans are offsets
+/// into the array's text).
+pub struct Elements<'a> {
+    parser: Parser<'a>,
+    /// The nesting limit of the whole array.
+    depth: usize,
+    /// Where the input stops being UTF-8.
+    utf8_error: Option<usize>,
+    state: ElementsState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ElementsState {
+    /// Before the opening bracket.
+    Start,
+    /// After the bracket or a comma: an element follows.
+    Element,
+    /// After an element: a comma or the closing bracket.
+    After,
+    /// Ended.
+    Done,
+}
+
+/// The elements of the array `input` (with optional whitespace around it), one at a time.
+pub fn parse_python_elements<'a>(input: &'a [u8], limits: &Limits) -> Elements<'a> {
+    // A text that is not UTF-8 is refused before its first element.
+    let (src, utf8_error) = match std::str::from_utf8(input) {
+        Ok(src) => (src, None),
+        Err(e) => ("", Some(e.valid_up_to())),
+    };
+    Elements {
+        parser: Parser {
+            src,
+            bytes: input,
+            pos: 0,
+            nonfinite: true,
+            nonfinite_seen: false,
+        },
+        depth: limits.max_depth,
+        utf8_error,
+        state: ElementsState::Start,
     }
-    Ok(value)
+}
+
+impl Elements<'_> {
+    fn step(&mut self) -> Result<Option<Value>, ParseError> {
+        let p = &mut self.parser;
+        loop {
+            match self.state {
+                ElementsState::Done => return Ok(None),
+                ElementsState::Start => {
+                    if let Some(offset) = self.utf8_error {
+                        return Err(p.error(ParseErrorKind::InvalidUtf8, offset));
+                    }
+                    p.skip_ws();
+                    match p.peek() {
+                        None => return Err(p.error(ParseErrorKind::Empty, p.pos)),
+                        Some(b'[') if self.depth == 0 => {
+                            let limit = self.depth;
+                            return Err(p.error(ParseErrorKind::TooDeep { limit }, p.pos));
+                        }
+                        Some(b'[') => {
+                            p.pos += 1;
+                            p.skip_ws();
+                            if p.peek() == Some(b']') {
+                                p.pos += 1;
+                                self.state = ElementsState::Done;
+                                return p.end().map(|()| None);
+                            }
+                            self.state = ElementsState::Element;
+                        }
+                        // Not an array: whatever the whole parse says (at worst, no elements).
+                        Some(_) => {
+                            p.parse_tree(self.depth, &[], &mut Vec::new())?;
+                            p.end()?;
+                            return Ok(None);
+                        }
+                    }
+                }
+                ElementsState::Element => {
+                    // An element may nest one level less than the array; an error names the
+                    // array's limit, as the whole parse does.
+                    let limit = self.depth;
+                    let value =
+                        p.parse_tree(limit - 1, &[], &mut Vec::new())
+                            .map_err(|mut e| {
+                                if let ParseErrorKind::TooDeep { limit: l } = &mut e.kind {
+                                    *l = limit;
+                                }
+                                e
+                            })?;
+                    self.state = ElementsState::After;
+                    return Ok(Some(value));
+                }
+                ElementsState::After => {
+                    p.skip_ws();
+                    match p.peek() {
+                        Some(b',') => {
+                            p.pos += 1;
+                            p.skip_ws();
+                            self.state = ElementsState::Element;
+                        }
+                        Some(b']') => {
+                            p.pos += 1;
+                            self.state = ElementsState::Done;
+                            return p.end().map(|()| None);
+                        }
+                        _ => return Err(p.unexpected(p.pos)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for Elements<'_> {
+    type Item = Result<Value, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.step() {
+            Ok(Some(v)) => Some(Ok(v)),
+            Ok(None) => {
+                self.state = ElementsState::Done;
+                None
+            }
+            Err(e) => {
+                self.state = ElementsState::Done;
+                Some(Err(e))
+            }
+        }
+    }
 }
 
 /// Bytes that end the plain (copy-as-is) part of a string: `"`, `\` and
@@ -441,6 +632,8 @@ struct Parser<'a> {
     pos: usize,
     /// Accept Python's `NaN`, `Infinity`, `-Infinity`.
     nonfinite: bool,
+    /// One of them was read.
+    nonfinite_seen: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -465,6 +658,16 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Only whitespace may follow the value.
+    fn end(&mut self) -> Result<(), ParseError> {
+        self.skip_ws();
+        if self.pos == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(self.error(ParseErrorKind::TrailingCharacters, self.pos))
+        }
+    }
+
     /// The input between two offsets that sit on ASCII bytes.
     fn slice(&self, from: usize, to: usize) -> Result<&'a str, ParseError> {
         self.src
@@ -473,11 +676,23 @@ impl<'a> Parser<'a> {
     }
 
     /// Parse one value (which starts at `self.pos`, after whitespace) and
-    /// everything nested in it, without recursion.
-    fn parse_tree(&mut self, max_depth: usize) -> Result<Value, ParseError> {
+    /// everything nested in it, without recursion. The array or object
+    /// value of a top-level member named in `skip` is checked but not
+    /// built: an empty one of its kind stands for it, and `skipped` says
+    /// how long it was.
+    fn parse_tree(
+        &mut self,
+        max_depth: usize,
+        skip: &[&str],
+        skipped: &mut Vec<Skipped>,
+    ) -> Result<Value, ParseError> {
         let mut stack: Vec<Frame> = Vec::with_capacity(8);
         let mut values: Vec<Value> = Vec::new();
         let mut members: Vec<Member> = Vec::with_capacity(32);
+        // The skipped value being read: its frame's index in `stack`, its
+        // length so far and its member name. Values completed inside it are
+        // dropped (object members keep their names, for the duplicate check).
+        let mut discard: Option<(usize, Skipped)> = None;
         'value: loop {
             let start = self.pos;
             let Some(byte) = self.peek() else {
@@ -494,9 +709,15 @@ impl<'a> Parser<'a> {
                     if stack.len() >= max_depth {
                         return Err(self.error(ParseErrorKind::TooDeep { limit: max_depth }, start));
                     }
+                    let skipping = match stack.as_slice() {
+                        [Frame::Object { key, .. }] if skip.contains(&key.as_str()) => {
+                            Some(key.clone())
+                        }
+                        _ => None,
+                    };
                     self.pos += 1;
                     self.skip_ws();
-                    if byte == b'[' {
+                    let empty = if byte == b'[' {
                         if self.peek() == Some(b']') {
                             self.pos += 1;
                             Value::Array(Vec::new())
@@ -505,6 +726,9 @@ impl<'a> Parser<'a> {
                                 start,
                                 base: values.len(),
                             });
+                            if let Some(key) = skipping {
+                                discard = Some((stack.len() - 1, Skipped { key, len: 0 }));
+                            }
                             continue 'value;
                         }
                     } else if self.peek() == Some(b'}') {
@@ -520,8 +744,15 @@ impl<'a> Parser<'a> {
                             key_start,
                             seen: None,
                         });
+                        if let Some(key) = skipping {
+                            discard = Some((stack.len() - 1, Skipped { key, len: 0 }));
+                        }
                         continue 'value;
+                    };
+                    if let Some(key) = skipping {
+                        skipped.push(Skipped { key, len: 0 });
                     }
+                    empty
                 }
                 b't' => {
                     self.parse_literal(b"true")?;
@@ -542,10 +773,24 @@ impl<'a> Parser<'a> {
             // closing each one that ends right after it.
             loop {
                 let value_end = self.pos;
+                // Whether the container receiving the value is (inside) the
+                // skipped one, and whether it is the skipped one itself.
+                let (inside, direct) = match &mut discard {
+                    Some((at, skipped)) => {
+                        let direct = stack.len() == *at + 1;
+                        if direct {
+                            skipped.len += 1;
+                        }
+                        (stack.len() > *at, direct)
+                    }
+                    None => (false, false),
+                };
                 match stack.last_mut() {
                     None => return Ok(value),
                     Some(Frame::Array { start, base }) => {
-                        values.push(value);
+                        if !inside {
+                            values.push(value);
+                        }
                         self.skip_ws();
                         match self.peek() {
                             Some(b',') => {
@@ -555,7 +800,11 @@ impl<'a> Parser<'a> {
                             }
                             Some(b']') => {
                                 self.pos += 1;
-                                value = Value::Array(values.drain(*base..).collect());
+                                value = if inside {
+                                    Value::Array(Vec::new())
+                                } else {
+                                    Value::Array(values.drain(*base..).collect())
+                                };
                                 value_start = *start;
                                 stack.pop();
                             }
@@ -571,7 +820,7 @@ impl<'a> Parser<'a> {
                     }) => {
                         members.push(Member {
                             key: std::mem::take(key),
-                            value,
+                            value: if inside { Value::Null } else { value },
                             span: *key_start..value_end,
                             value_span: value_start..value_end,
                         });
@@ -595,12 +844,23 @@ impl<'a> Parser<'a> {
                             }
                             Some(b'}') => {
                                 self.pos += 1;
-                                value = Value::Object(members.drain(*base..).collect());
+                                value = if inside {
+                                    members.truncate(*base);
+                                    Value::Object(Vec::new())
+                                } else {
+                                    Value::Object(members.drain(*base..).collect())
+                                };
                                 value_start = *start;
                                 stack.pop();
                             }
                             _ => return Err(self.unexpected(self.pos)),
                         }
+                    }
+                }
+                // The skipped value itself has ended.
+                if direct && discard.as_ref().is_some_and(|(at, _)| stack.len() == *at) {
+                    if let Some((_, done)) = discard.take() {
+                        skipped.push(done);
                     }
                 }
             }
@@ -669,6 +929,7 @@ impl<'a> Parser<'a> {
             return Err(self.unexpected(start));
         };
         self.pos += token.len();
+        self.nonfinite_seen = true;
         Ok(Number::from_token(token, false))
     }
 
@@ -1350,5 +1611,140 @@ mod tests {
         assert_eq!(e.to_string(), "unexpected end of input at byte offset 1");
         let boxed: Box<dyn std::error::Error> = Box::new(e);
         assert!(boxed.to_string().contains("offset 1"));
+    }
+
+    /// `value` with each top-level member named in `skip` that holds an array or object replaced
+    /// by an empty one (spans kept), and the lengths of those members: what a shallow parse gives.
+    fn hollowed(value: &Value, skip: &[&str]) -> (Value, Vec<Skipped>) {
+        let Value::Object(members) = value else {
+            return (value.clone(), Vec::new());
+        };
+        let mut skipped = Vec::new();
+        let members = members
+            .iter()
+            .map(|m| {
+                let mut m = m.clone();
+                if skip.contains(&m.key.as_str()) {
+                    let len = match &m.value {
+                        Value::Array(a) => Some((Value::Array(Vec::new()), a.len())),
+                        Value::Object(o) => Some((Value::Object(Vec::new()), o.len())),
+                        _ => None,
+                    };
+                    if let Some((empty, len)) = len {
+                        m.value = empty;
+                        skipped.push(Skipped {
+                            key: m.key.clone(),
+                            len,
+                        });
+                    }
+                }
+                m
+            })
+            .collect();
+        (Value::Object(members), skipped)
+    }
+
+    /// Every prefix of `doc` and every one-byte replacement from a small set: the shallow parse
+    /// and the element parse report what the whole parse reports.
+    fn variants(doc: &[u8]) -> Vec<Vec<u8>> {
+        let mut out = vec![doc.to_vec()];
+        for cut in 0..doc.len() {
+            out.push(doc[..cut].to_vec());
+        }
+        for at in 0..doc.len() {
+            for b in [
+                b'"', b'\\', b',', b']', b'}', b'{', b'[', b'x', b'N', 0x01, 0xff,
+            ] {
+                let mut m = doc.to_vec();
+                m[at] = b;
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    const SHALLOW_DOCS: &[&str] = &[
+        r#"{"meta":{"x":[1,2]},"records":[{"a":"\u00e9\n","b":[1,{"c":null}]},{"a":2.5e-3}],"n":2}"#,
+        r#" {"receipts" : [ ], "entries": {"k": [true, false], "j": {}}, "records": "text"} "#,
+        r#"{"a":1,"entries":[[],[[]],{"d":{"d":{"d":[NaN,-Infinity]}}}],"entries2":[1]}"#,
+        r#"{"receipts":[{"x":"\ud83d\ude00","y":"a\"b\\c"}],"receipts_count":{"receipts":[1]}}"#,
+    ];
+
+    #[test]
+    fn a_shallow_parse_skips_the_named_members_and_reports_every_error_the_whole_parse_does() {
+        let skip = ["records", "receipts", "entries"];
+        let limits = Limits::default();
+        for doc in SHALLOW_DOCS {
+            for input in variants(doc.as_bytes()) {
+                let whole = parse_python(&input, &limits);
+                let shallow = parse_python_shallow(&input, &limits, &skip);
+                let text = String::from_utf8_lossy(&input);
+                match (whole, shallow) {
+                    (Ok(whole), Ok(shallow)) => {
+                        let (value, skipped) = hollowed(&whole, &skip);
+                        assert_eq!(shallow.value, value, "{text}");
+                        assert_eq!(shallow.skipped, skipped, "{text}");
+                        assert_eq!(shallow.nonfinite, parse(&input, &limits).is_err(), "{text}");
+                    }
+                    (Err(whole), Err(shallow)) => assert_eq!(shallow, whole, "{text}"),
+                    (whole, shallow) => panic!("{text}: {whole:?} against {shallow:?}"),
+                }
+            }
+        }
+        // Nesting is counted inside a skipped value as everywhere else.
+        let deep = format!("{{\"records\":[{}{}]}}", "[".repeat(126), "]".repeat(126));
+        let shallow = parse_python_shallow(deep.as_bytes(), &limits, &skip).unwrap();
+        assert_eq!(shallow.skipped[0].len, 1);
+        let deeper = format!("{{\"records\":[{}{}]}}", "[".repeat(127), "]".repeat(127));
+        assert_eq!(
+            parse_python_shallow(deeper.as_bytes(), &limits, &skip).unwrap_err(),
+            parse_python(deeper.as_bytes(), &limits).unwrap_err()
+        );
+        // A duplicate name inside a skipped element is found at the same offset.
+        let dup = br#"{"records":[{"a":1},{"b":1,"c":2,"b":3}]}"#;
+        assert_eq!(
+            parse_python_shallow(dup, &limits, &skip).unwrap_err(),
+            ParseError {
+                kind: K::DuplicateKey("b".into()),
+                offset: 33
+            }
+        );
+    }
+
+    #[test]
+    fn elements_are_parsed_one_at_a_time_as_the_whole_array_is() {
+        let limits = Limits::default();
+        let docs = [
+            r#"[{"a":"\u00e9\n","b":[1,{"c":null}]},{"a":2.5e-3}, "s" ,NaN, [] ,{}]"#,
+            " [ ] ",
+            "[1]",
+            r#"[{"x":"\ud83d\ude00","y":"a\"b\\c"},[[[]]]]"#,
+        ];
+        for doc in docs {
+            for input in variants(doc.as_bytes()) {
+                let text = String::from_utf8_lossy(&input);
+                let got: Vec<Result<Value, ParseError>> =
+                    parse_python_elements(&input, &limits).collect();
+                match parse_python(&input, &limits) {
+                    Ok(Value::Array(items)) => {
+                        let got: Vec<Value> = got.into_iter().map(Result::unwrap).collect();
+                        assert_eq!(got, items, "{text}");
+                    }
+                    Ok(_) => assert!(got.is_empty(), "{text}"),
+                    Err(e) => {
+                        let last = got.last().cloned();
+                        assert_eq!(last, Some(Err(e)), "{text}");
+                        assert!(got[..got.len() - 1].iter().all(Result::is_ok), "{text}");
+                    }
+                }
+            }
+        }
+        let deep = format!("[{}{}]", "[".repeat(127), "]".repeat(127));
+        assert!(parse_python_elements(deep.as_bytes(), &limits).all(|e| e.is_ok()));
+        let deeper = format!("[{}{}]", "[".repeat(128), "]".repeat(128));
+        assert_eq!(
+            parse_python_elements(deeper.as_bytes(), &limits).last(),
+            Some(parse_python(deeper.as_bytes(), &limits).map(|_| Value::Null))
+        );
     }
 }

@@ -125,6 +125,86 @@ pub fn to_vec(dialect: Dialect, value: &Value) -> Result<Vec<u8>, CanonError> {
     Ok(out)
 }
 
+/// Writes one value piece by piece, for values too large to build whole (a bundle's record
+/// array, written element by element): the same bytes as [`write()`] of the built value, provided
+/// the caller gives each object's members in the dialect's order ([`cmp_names`]) and closes every
+/// container it opens. After an error the output is incomplete and the writer is of no further use.
+pub struct Writer<'o> {
+    dialect: Dialect,
+    out: &'o mut Vec<u8>,
+    /// The open containers, innermost last: whether it is an object, and whether it holds an item
+    /// yet (so that a separator is due before the next one).
+    open: Vec<(bool, bool)>,
+    /// A member name was written: its value follows without a separator.
+    after_key: bool,
+}
+
+impl<'o> Writer<'o> {
+    /// A writer that appends to `out`.
+    pub fn new(dialect: Dialect, out: &'o mut Vec<u8>) -> Self {
+        Writer {
+            dialect,
+            out,
+            open: Vec::new(),
+            after_key: false,
+        }
+    }
+
+    /// The separator before an item of the innermost container, if one is due.
+    fn separate(&mut self) {
+        if std::mem::take(&mut self.after_key) {
+            return;
+        }
+        if let Some((_, items)) = self.open.last_mut() {
+            if std::mem::replace(items, true) {
+                self.out.extend_from_slice(self.dialect.separators().0);
+            }
+        }
+    }
+
+    /// Opens an object (a value of the innermost container).
+    pub fn begin_object(&mut self) {
+        self.separate();
+        self.out.push(b'{');
+        self.open.push((true, false));
+    }
+
+    /// Opens an array (a value of the innermost container).
+    pub fn begin_array(&mut self) {
+        self.separate();
+        self.out.push(b'[');
+        self.open.push((false, false));
+    }
+
+    /// Writes a member name of the innermost object; its value comes next.
+    ///
+    /// # Errors
+    /// None in practice: a string always prints.
+    pub fn key(&mut self, name: &str) -> Result<(), CanonError> {
+        self.separate();
+        write(self.dialect, &Value::String(name.to_owned()), self.out)?;
+        self.out.extend_from_slice(self.dialect.separators().1);
+        self.after_key = true;
+        Ok(())
+    }
+
+    /// Writes a whole value (an element, or the value of the member just named).
+    ///
+    /// # Errors
+    /// As [`write()`].
+    pub fn value(&mut self, value: &Value) -> Result<(), CanonError> {
+        self.separate();
+        write(self.dialect, value, self.out)
+    }
+
+    /// Closes the innermost container.
+    pub fn end(&mut self) {
+        if let Some((object, _)) = self.open.pop() {
+            self.out.push(if object { b'}' } else { b']' });
+        }
+    }
+}
+
 fn write_value(dialect: Dialect, value: &Value, out: &mut Vec<u8>) -> Result<(), CanonError> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
@@ -670,5 +750,65 @@ mod tests {
             canon(AsqavLegacy, "{\"\u{ff41}\":2,\"\u{1f600}\":1}").unwrap(),
             "{\"\u{ff41}\":2,\"\u{1f600}\":1}"
         );
+    }
+
+    /// Writes `value` through a [`Writer`], containers piece by piece, members sorted by
+    /// [`cmp_names`].
+    fn write_piecewise(
+        w: &mut Writer<'_>,
+        value: &Value,
+        dialect: Dialect,
+    ) -> Result<(), CanonError> {
+        match value {
+            Value::Array(items) => {
+                w.begin_array();
+                for item in items {
+                    write_piecewise(w, item, dialect)?;
+                }
+                w.end();
+            }
+            Value::Object(members) => {
+                let mut sorted: Vec<&Member> = members.iter().collect();
+                sorted.sort_by(|a, b| cmp_names(dialect, &a.key, &b.key));
+                w.begin_object();
+                for m in sorted {
+                    w.key(&m.key)?;
+                    write_piecewise(w, &m.value, dialect)?;
+                }
+                w.end();
+            }
+            scalar => w.value(scalar)?,
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_piecewise_writer_writes_what_the_whole_writer_writes() {
+        let docs = [
+            r#"{"b":[1,{"z":null,"a":[]},{}],"a":"\u00e9\n\"","\uff41":2,"\ud83d\ude00":1.5e-7}"#,
+            r#"[[],[[]],{"":{"x":true}},"s",-0,-0.0,1e16,false]"#,
+            r#"{"receipts":[{"k":"v"},{"k":"\u0000\u007f\u2028"}],"receipt_count":2,"e":{}}"#,
+            "[]",
+            "{}",
+            "\"text\"",
+        ];
+        for doc in docs {
+            let v = parse_python(doc.as_bytes(), &Limits::default()).unwrap();
+            for d in Dialect::ALL {
+                let mut got = Vec::new();
+                write_piecewise(&mut Writer::new(d, &mut got), &v, d).unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&to_vec(d, &v).unwrap()),
+                    "{doc} in {}",
+                    d.as_str()
+                );
+            }
+        }
+        // A value the dialect cannot print is refused as by the whole writer.
+        let v = parse_python(br#"{"a":[1,9007199254740993]}"#, &Limits::default()).unwrap();
+        let mut out = Vec::new();
+        let e = write_piecewise(&mut Writer::new(AsqavJcs, &mut out), &v, AsqavJcs).unwrap_err();
+        assert_eq!(e, to_vec(AsqavJcs, &v).unwrap_err());
     }
 }

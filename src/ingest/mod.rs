@@ -9,7 +9,9 @@
 //!
 //! Everything streams with bounded buffers: a unit longer than [`MAX_LINE_BYTES`] is skipped
 //! without being held, so memory is bounded by the batch size whatever the input's size. The one
-//! exception is a JSON bundle *object*, which is read whole up to [`MAX_BUNDLE_BYTES`].
+//! exception is a JSON bundle *object*, whose bytes are read whole (up to [`MAX_BUNDLE_BYTES`]),
+//! once, and shared between its record stream and the bundle-level checks; it is parsed without
+//! building its record array, whose elements are built one at a time (see [`json`]).
 
 pub mod csv;
 pub mod json;
@@ -25,13 +27,14 @@ use sha2::{Digest as _, Sha256};
 
 use crate::finding::Code;
 
+pub use json::Bundle;
 pub use jsonl::{Line, LineReader};
 
 /// Longest unit read as a record: 4 MiB. AAT records must not exceed 256 KB, so anything this long
 /// is not a genuine record; it is reported as `input.line_too_long` and skipped without buffering.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
-/// Largest JSON bundle object read (it must be parsed whole to find its records array).
+/// Largest JSON bundle object read (it is held whole: its bundle-level checks cover all of it).
 pub const MAX_BUNDLE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Most files taken from one directory.
@@ -268,8 +271,9 @@ pub struct Opened {
     pub gzip: bool,
     /// What this container cannot carry, if anything (CSV).
     pub lossy: Option<&'static str>,
-    /// The whole bundle object holding the records (JSON bundles), for bundle-level checks.
-    pub bundle: Option<Vec<u8>>,
+    /// The bundle object holding the records (JSON bundles), for bundle-level checks; its bytes
+    /// are shared with the units.
+    pub bundle: Option<json::Bundle>,
     /// The units.
     pub units: Box<dyn Units>,
 }
@@ -514,6 +518,8 @@ pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, Inge
         name: source.name.clone(),
         source: e,
     };
+    // The size of a regular file, so that a bundle object is read into one allocation.
+    let mut size = None;
     let raw: Box<dyn Read + Send> = if source.is_stdin() {
         Box::new(io::stdin())
     } else {
@@ -536,6 +542,9 @@ pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, Inge
                     });
                 }
             }
+        }
+        if meta.is_file() {
+            size = Some(meta.len());
         }
         Box::new(File::open(&source.path).map_err(io)?)
     };
@@ -573,7 +582,7 @@ pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, Inge
         InputFormat::Jsonl => (Box::new(jsonl::JsonlUnits::new(stream)), None),
         InputFormat::Syslog => (Box::new(syslog::SyslogUnits::new(stream)), None),
         InputFormat::Json => {
-            let (units, whole) = json::open(stream, &source.name)?;
+            let (units, whole) = json::open(stream, &source.name, size.filter(|_| !gzip))?;
             bundle = whole;
             (units, None)
         }

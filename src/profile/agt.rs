@@ -8,6 +8,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::canon::json::Value;
 use crate::finding::{Code, Finding, Location};
+use crate::ingest::json::{Bundle, Slot, Unbuilt};
 use crate::profile::engine::{hash_input, sha256};
 use crate::profile::record::{get, object, short};
 use crate::profile::spec::Spec;
@@ -267,36 +268,39 @@ fn finding(code: Code, at: &Location, message: impl Into<String>) -> Finding {
     Finding::new(code, message).at(at.clone())
 }
 
-/// Bundle-level checks of an `export()` object or a `get_proof()` object.
-pub fn check_bundle(spec: &Spec, bundle: &Value, at: &Location, out: &mut Vec<Finding>) {
-    if let Some(entries) = bundle.get("entries").and_then(Value::as_array) {
-        check_export(spec, bundle, entries, at, out);
-    } else if bundle.get("merkle_proof").is_some() {
-        check_proof(spec, bundle, at, out);
+/// Bundle-level checks of an `export()` object or a `get_proof()` object. The entries are read one
+/// at a time from the bundle's bytes.
+pub fn check_bundle(spec: &Spec, bundle: &Bundle, at: &Location, out: &mut Vec<Finding>) {
+    match bundle.member("entries") {
+        Some(Slot::Unbuilt(entries)) if entries.is_array() => {
+            check_export(spec, bundle.top(), entries, at, out);
+        }
+        _ if bundle.top().get("merkle_proof").is_some() => check_proof(spec, bundle.top(), at, out),
+        _ => {}
     }
 }
 
 fn check_export(
     spec: &Spec,
     bundle: &Value,
-    entries: &[Value],
+    entries: Unbuilt<'_>,
     at: &Location,
     out: &mut Vec<Finding>,
 ) {
+    let count = entries.len();
     if let Some(v) = bundle.get("entry_count") {
-        if v.as_number().and_then(|n| n.as_u64()) != Some(entries.len() as u64) {
+        if v.as_number().and_then(|n| n.as_u64()) != Some(count as u64) {
             out.push(
                 finding(
                     Code::AgtEntryCountMismatch,
                     at,
                     format!(
-                        "entry_count says {}, but the export holds {} entries",
+                        "entry_count says {}, but the export holds {count} entries",
                         short(v),
-                        entries.len()
                     ),
                 )
                 .field("entry_count")
-                .expected_found(entries.len().to_string(), short(v)),
+                .expected_found(count.to_string(), short(v)),
             );
         }
     }
@@ -307,11 +311,13 @@ fn check_export(
     if roots.is_empty() || entries.is_empty() {
         return;
     }
-    let whole = entries
-        .first()
-        .and_then(|e| e.get("previous_hash"))
-        .and_then(Value::as_str)
-        == Some("");
+    // The bundle parsed, so its entries do: a parse error here ends the check as a bundle that
+    // does not parse would.
+    let Some(Ok(first)) = entries.elements().next() else {
+        return;
+    };
+    let whole = first.get("previous_hash").and_then(Value::as_str) == Some("");
+    drop(first);
     if !whole {
         out.push(finding(
             Code::AgtMerkleRootUnverifiable,
@@ -320,13 +326,13 @@ fn check_export(
         ).field("merkle_root"));
         return;
     }
-    let Some(leaves) = entries
-        .iter()
-        .map(|e| entry_hash(spec, e))
-        .collect::<Option<Vec<_>>>()
-    else {
-        return;
-    };
+    let mut leaves = Vec::with_capacity(count);
+    for entry in entries.elements() {
+        let Some(leaf) = entry.ok().and_then(|e| entry_hash(spec, &e)) else {
+            return;
+        };
+        leaves.push(leaf);
+    }
     let Some(root) = incremental_root(&leaves) else {
         return;
     };
@@ -336,7 +342,7 @@ fn check_export(
                 finding(
                     Code::AgtMerkleRootMismatch,
                     at,
-                    format!("{name} does not match the incremental Merkle root recomputed over the {} entries (an export filtered by end time would also differ)", entries.len()),
+                    format!("{name} does not match the incremental Merkle root recomputed over the {count} entries (an export filtered by end time would also differ)"),
                 )
                 .field(name)
                 .expected_found(root.clone(), short(v)),

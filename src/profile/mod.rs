@@ -23,6 +23,7 @@ use crate::bounded::ReadError;
 use crate::canon::json::Value;
 use crate::chain::{Chains, FindingSink, Policy};
 use crate::finding::{Finding, Location};
+use crate::ingest::Bundle;
 use crate::report::{ChainSummary, Untracked};
 use crate::sig::SigContext;
 use sigcheck::Env;
@@ -271,7 +272,7 @@ impl<'a> Runner<'a> {
     }
 
     /// Bundle-level checks (digests, signatures, Merkle roots of the object holding the records).
-    pub fn check_bundle(&self, bundle: &[u8], at: &Location, out: &mut Vec<Finding>) {
+    pub fn check_bundle(&self, bundle: &Bundle, at: &Location, out: &mut Vec<Finding>) {
         let spec = &self.profile.spec;
         let wants = [
             Extension::AsqavAuditPack,
@@ -282,14 +283,16 @@ impl<'a> Runner<'a> {
         if !wants.iter().any(|e| spec.has(*e)) {
             return;
         }
-        let Ok(value) = engine::parse(spec, bundle) else {
+        // A dialect without NaN and Infinity parses strictly (`engine::parse`): a bundle that holds
+        // them is not JSON to it, and not checked.
+        if bundle.has_nonfinite() && !spec.hash.dialect.allows_nonfinite() {
             return;
-        };
+        }
         if spec.has(Extension::AsqavAuditPack) || spec.has(Extension::AsqavComplianceBundle) {
-            asqav::check_bundle(&value, at, &self.env, out);
+            asqav::check_bundle(bundle, at, &self.env, out);
         }
         if spec.has(Extension::AgtExport) || spec.has(Extension::AgtProof) {
-            agt::check_bundle(spec, &value, at, out);
+            agt::check_bundle(spec, bundle, at, out);
         }
     }
 }
@@ -373,6 +376,50 @@ mod tests {
                 p.name()
             );
         }
+    }
+
+    /// The codes of a profile's bundle-level findings.
+    fn bundle_codes(profile: &str, text: &str) -> Vec<&'static str> {
+        let profile = Profile::builtin(profile).unwrap().unwrap();
+        let ring = crate::keys::KeyRing::from_keys(Vec::new());
+        let ctx = SigContext::new(&ring, crate::crypto::all_providers()[0]).unwrap();
+        let runner = Runner::new(profile, &ctx, None, aat::PrepareOptions::default());
+        let bundle = Bundle::parse(text.as_bytes().to_vec()).unwrap();
+        let mut out = Vec::new();
+        let at = Location {
+            source: 0,
+            line: 1,
+            record: 0,
+        };
+        runner.check_bundle(&bundle, &at, &mut out);
+        out.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_bundle_with_nan_is_read_only_by_profiles_whose_dialect_allows_it() {
+        let pack = |x: &str| {
+            format!(
+                r#"{{"receipt_count": 3, "receipts": [{{"x": {x}}}], "bundle_digest": "sha256:00"}}"#
+            )
+        };
+        assert_eq!(
+            bundle_codes("asqav", &pack("1")),
+            [
+                "asqav.bundle_count_mismatch",
+                "asqav.bundle_digest_mismatch"
+            ]
+        );
+        // asqav-JCS refuses NaN: the strict parse refuses the bundle, which is not checked.
+        assert!(bundle_codes("asqav", &pack("NaN")).is_empty());
+        let export = |x: &str| format!(r#"{{"entry_count": 3, "entries": [{{"x": {x}}}]}}"#);
+        assert_eq!(
+            bundle_codes("agt-audit", &export("1")),
+            ["agt.entry_count_mismatch"]
+        );
+        assert_eq!(
+            bundle_codes("agt-audit", &export("-Infinity")),
+            ["agt.entry_count_mismatch"]
+        );
     }
 
     #[test]
