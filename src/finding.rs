@@ -369,6 +369,9 @@ codes! {
     AsqavBundleCountMismatch => "asqav.bundle_count_mismatch", Error, Integrity,
         "receipt_count does not match the receipts present",
         "receipts were removed from or added to the bundle after it was made";
+    AsqavRegimeMappingUnresolved => "asqav.regime_mapping_unresolved", Error, Integrity,
+        "regime_mapping names a receipt the pack does not hold exactly once",
+        "every signature_id that regime_mapping lists for a regime must be the signature_id of exactly one receipt of the pack; a missing one means a mapped receipt was withheld (asqav's own verifier calls such a pack invalid), a repeated one that the mapping is ambiguous";
     AsqavBundleDigestMismatch => "asqav.bundle_digest_mismatch", Error, Integrity,
         "bundle_digest does not match the bundle",
         "bundle_digest was recomputed over the signed projection of the pack (receipts included) and differs: the pack was edited";

@@ -350,6 +350,63 @@ fn asqav_audit_pack_with_an_edited_outer_member_fails_its_digest() {
 }
 
 #[test]
+fn asqav_audit_pack_whose_regime_mapping_names_no_single_receipt_fails() {
+    let mut pack = load_json("asqav/ok--interop-audit-pack.json");
+    // One reference resolves; one names a receipt that is not there; one names an id that two
+    // receipts carry; one is not a string.
+    pack["receipts"][4]["signature_id"] = json!("sig_demo_00000005");
+    pack["regime_mapping"] = json!({
+        "eu_ai_act": ["sig_demo_00000003", "sig_withheld"],
+        "dora": ["sig_demo_00000005", 7],
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_bundle(dir.path(), "pack.json", &pack, Some("receipts"));
+    let run = verify(&path, ASQAV_KEYS, &[]);
+    let unresolved: Vec<String> = run.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "asqav.regime_mapping_unresolved")
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(unresolved.len(), 3, "{unresolved:?}");
+    assert!(
+        unresolved[0].contains("\"sig_withheld\", which no receipt"),
+        "{unresolved:?}"
+    );
+    assert!(
+        unresolved[1].contains("\"sig_demo_00000005\", which 2 receipts"),
+        "{unresolved:?}"
+    );
+    assert!(
+        unresolved[2].contains("lists 7, not a signature_id"),
+        "{unresolved:?}"
+    );
+    assert_failed_at(&run, "asqav.regime_mapping_unresolved", 1);
+}
+
+#[test]
+fn asqav_audit_pack_whose_regime_mapping_resolves_has_no_mapping_finding() {
+    let mut pack = load_json("asqav/ok--interop-audit-pack.json");
+    pack["regime_mapping"] = json!({"eu_ai_act": ["sig_demo_00000003", "sig_demo_00000019"]});
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_bundle(dir.path(), "pack.json", &pack, Some("receipts"));
+    let run = verify(&path, ASQAV_KEYS, &[]);
+    let errors = run.errors();
+    // The mapping is signed, so the edit shows in the digest, and only there.
+    assert!(
+        errors.contains(&("asqav.bundle_digest_mismatch".into(), 1)),
+        "{errors:?}"
+    );
+    assert!(
+        !errors
+            .iter()
+            .any(|(c, _)| c == "asqav.regime_mapping_unresolved"),
+        "{errors:?}"
+    );
+}
+
+#[test]
 fn asqav_audit_pack_with_a_removed_receipt_fails_count_digest_and_chain() {
     let mut pack = load_json("asqav/ok--interop-audit-pack.json");
     pack["receipts"].as_array_mut().unwrap().remove(10);

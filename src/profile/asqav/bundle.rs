@@ -9,6 +9,7 @@
 //! projection built whole; each ComplianceBundle leaf is hashed as its receipt is read.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -186,8 +187,87 @@ fn projection_bytes(bundle: &Bundle, receipts: usize) -> Result<Vec<u8>, Unwritt
     Ok(out)
 }
 
+/// Most `asqav.regime_mapping_unresolved` findings listed one by one; the rest are counted in one.
+const REGIME_FINDINGS: usize = 100;
+
+/// Every reference of `regime_mapping` (regime → array of `signature_id`) must name the
+/// `signature_id` of exactly one receipt (§9.2). Regimes whose value is not an array are not
+/// references (asqav's verifier skips them too).
+fn check_regime_mapping(bundle: &Bundle, at: &Location, out: &mut Vec<Finding>) {
+    let Some(Value::Object(regimes)) = bundle.top().get("regime_mapping") else {
+        return;
+    };
+    if regimes
+        .iter()
+        .all(|m| m.value.as_array().is_none_or(<[Value]>::is_empty))
+    {
+        return;
+    }
+    let mut held: HashMap<String, u32> = HashMap::new();
+    if let Some(r) = receipts(bundle) {
+        for receipt in r.elements() {
+            // The bundle parsed, so its receipts do; as for a bundle that does not: no check.
+            let Ok(receipt) = receipt else {
+                return;
+            };
+            if let Some(Value::String(id)) = receipt.get("signature_id") {
+                *held.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    let mut unresolved = 0usize;
+    for regime in regimes {
+        for reference in regime.value.as_array().unwrap_or_default() {
+            let count = reference
+                .as_str()
+                .and_then(|id| held.get(id))
+                .copied()
+                .unwrap_or(0);
+            if count == 1 {
+                continue;
+            }
+            unresolved += 1;
+            if unresolved > REGIME_FINDINGS {
+                continue;
+            }
+            let message = match (reference.as_str(), count) {
+                (None, _) => format!(
+                    "regime_mapping {:?} lists {}, not a signature_id string",
+                    regime.key,
+                    short(reference)
+                ),
+                (Some(id), 0) => format!(
+                    "regime_mapping {:?} references signature_id {id:?}, which no receipt of the pack carries",
+                    regime.key
+                ),
+                (Some(id), n) => format!(
+                    "regime_mapping {:?} references signature_id {id:?}, which {n} receipts of the pack carry",
+                    regime.key
+                ),
+            };
+            out.push(
+                finding(Code::AsqavRegimeMappingUnresolved, at, message).field("regime_mapping"),
+            );
+        }
+    }
+    if unresolved > REGIME_FINDINGS {
+        out.push(
+            finding(
+                Code::AsqavRegimeMappingUnresolved,
+                at,
+                format!(
+                    "regime_mapping has {} more references that do not name exactly one receipt (the first {REGIME_FINDINGS} are listed)",
+                    unresolved - REGIME_FINDINGS
+                ),
+            )
+            .field("regime_mapping"),
+        );
+    }
+}
+
 fn check_audit_pack(bundle: &Bundle, at: &Location, env: &Env<'_>, out: &mut Vec<Finding>) {
     let n = receipt_count(bundle, at, out);
+    check_regime_mapping(bundle, at, out);
     let bytes = match projection_bytes(bundle, n) {
         Ok(b) => b,
         Err(Unwritten::Canon(e)) => {
