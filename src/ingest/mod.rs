@@ -512,6 +512,17 @@ impl<R: BufRead> ByteCursor<R> {
 /// Opens a source: decompresses gzip, detects (or takes) the container, and returns its units.
 ///
 /// # Errors
+/// The expanded size a gzip file states in its last 4 bytes (RFC 1952 ISIZE: the last member's
+/// size modulo 2^32), if it can be read.
+fn gzip_expanded_size(path: &Path) -> Option<u64> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path).ok()?;
+    file.seek(SeekFrom::End(-4)).ok()?;
+    let mut trailer = [0u8; 4];
+    file.read_exact(&mut trailer).ok()?;
+    Some(u64::from(u32::from_le_bytes(trailer)))
+}
+
 /// [`IngestError`] when the input cannot be opened or is not a readable kind of file.
 pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, IngestError> {
     let io = |e| IngestError::Io {
@@ -582,7 +593,16 @@ pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, Inge
         InputFormat::Jsonl => (Box::new(jsonl::JsonlUnits::new(stream)), None),
         InputFormat::Syslog => (Box::new(syslog::SyslogUnits::new(stream)), None),
         InputFormat::Json => {
-            let (units, whole) = json::open(stream, &source.name, size.filter(|_| !gzip))?;
+            // A gzip file states its last member's expanded size in its trailer: a hint only
+            // (modulo 2^32, and the file says it), capped where the bundle's reader stops anyway.
+            let hint = match (size, gzip) {
+                (Some(size), false) => Some(size),
+                (Some(_), true) => {
+                    gzip_expanded_size(&source.path).map(|n| n.min(MAX_BUNDLE_BYTES))
+                }
+                (None, _) => None,
+            };
+            let (units, whole) = json::open(stream, &source.name, hint)?;
             bundle = whole;
             (units, None)
         }
@@ -682,6 +702,26 @@ fn names_record_array(text: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gzip_file_states_its_expanded_size_in_its_trailer() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pack.json.gz");
+        let text = format!("{{\"receipts\":[{}]}}", vec!["{}"; 1000].join(","));
+        let mut gz = flate2::write::GzEncoder::new(
+            File::create(&path).unwrap(),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(text.as_bytes()).unwrap();
+        gz.finish().unwrap();
+        assert_eq!(gzip_expanded_size(&path), Some(text.len() as u64));
+        // Too short to have a trailer, or missing: no hint.
+        let short = dir.path().join("short.gz");
+        std::fs::write(&short, [0x1f, 0x8b]).unwrap();
+        assert_eq!(gzip_expanded_size(&short), None);
+        assert_eq!(gzip_expanded_size(&dir.path().join("absent.gz")), None);
+    }
 
     #[test]
     fn a_compact_bundle_longer_than_the_prefix_is_json() {
