@@ -196,7 +196,7 @@ const CHUNK: usize = 4096;
 
 /// The tracked chains, at most `max` of them, and the records of those beyond.
 ///
-/// The slots are kept in chunks of [`CHUNK`]: the table grows without copying itself or holding
+/// The slots are kept in chunks of 4,096 (`CHUNK`): the table grows without copying itself or holding
 /// twice its size, and [`ChainTable::into_ordered`] frees each chunk once its chains have been
 /// summarised, so the states and the summaries made from them are not all held at once.
 #[derive(Debug)]
