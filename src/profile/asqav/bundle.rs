@@ -203,7 +203,14 @@ fn check_regime_mapping(bundle: &Bundle, at: &Location, out: &mut Vec<Finding>) 
     {
         return;
     }
-    let mut held: HashMap<String, u32> = HashMap::new();
+    // How many receipts carry each referenced id (only those are counted, so memory follows the
+    // mapping, not the pack).
+    let mut held: HashMap<&str, u32> = regimes
+        .iter()
+        .flat_map(|m| m.value.as_array().unwrap_or_default())
+        .filter_map(Value::as_str)
+        .map(|id| (id, 0))
+        .collect();
     if let Some(r) = receipts(bundle) {
         for receipt in r.elements() {
             // The bundle parsed, so its receipts do; as for a bundle that does not: no check.
@@ -211,7 +218,9 @@ fn check_regime_mapping(bundle: &Bundle, at: &Location, out: &mut Vec<Finding>) 
                 return;
             };
             if let Some(Value::String(id)) = receipt.get("signature_id") {
-                *held.entry(id.clone()).or_default() += 1;
+                if let Some(n) = held.get_mut(id.as_str()) {
+                    *n += 1;
+                }
             }
         }
     }
