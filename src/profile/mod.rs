@@ -99,10 +99,18 @@ impl Profile {
     /// # Errors
     /// [`ProfileError`] if a built-in does not load.
     pub fn builtins() -> Result<Vec<Profile>, ProfileError> {
-        BUILTINS
+        // Loaded (parsed and their known answers checked) once per process: a run loads them
+        // once anyway, and callers that run many verifications (the fuzzers, the tests) need
+        // not repeat it. A load that fails is not kept, so its error is given every time.
+        static LOADED: std::sync::OnceLock<Vec<Profile>> = std::sync::OnceLock::new();
+        if let Some(all) = LOADED.get() {
+            return Ok(all.clone());
+        }
+        let all = BUILTINS
             .iter()
             .map(|(n, text)| Profile::from_text(text, n, true))
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(LOADED.get_or_init(|| all).clone())
     }
 
     /// `--profile NAME|FILE`: a built-in name, else a profile file path.
