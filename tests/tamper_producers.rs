@@ -952,6 +952,37 @@ fn cloudevents_edited_outcome_fails_at_the_event() {
     assert!(uncovered_message(&run).contains("data.policy_decision"));
 }
 
+#[test]
+fn cloudevents_extension_attributes_are_reported_outside_the_hash() {
+    // Two more attributes make as many members read by the view as the profile hashes (nine):
+    // the members the view rebuilds the entry from stay covered, the extensions are reported.
+    let mut ce = load_json("agt/ok--interop-audit-cloudevents.json");
+    for event in ce.as_array_mut().unwrap() {
+        event["subject"] = json!("s");
+        event["dataschema"] = json!("https://example.test/schema");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_bundle(dir.path(), "ce.json", &ce, None);
+    let run = verify(&path, &[], &[]);
+    assert_verified(&run);
+    let message = uncovered_message(&run);
+    let names = message.rsplit(": ").next().unwrap_or_default();
+    let listed: Vec<&str> = names.split(", ").map(str::trim).collect();
+    for name in ["subject", "dataschema", "specversion", "datacontenttype"] {
+        assert!(listed.contains(&name), "{message}");
+    }
+    for name in [
+        "id",
+        "type",
+        "source",
+        "time",
+        "data",
+        "agentmeshprevioushash",
+    ] {
+        assert!(!listed.contains(&name), "{message}");
+    }
+}
+
 // ---------------------------------------------------------------- AGT MCP receipts
 
 const MCP: &str = "agt/ok--interop-mcp-receipts.json";

@@ -127,6 +127,8 @@ pub struct CloudEventView {
     pub value: Value,
     /// Members outside the hash (paths).
     pub uncovered: Vec<String>,
+    /// The event's top-level members the hashed members are rebuilt from.
+    pub read: &'static [&'static str],
     /// The time had the `+00:00Z` quirk.
     pub quirk: bool,
 }
@@ -226,6 +228,14 @@ pub fn cloudevent_view(event: &Value) -> Result<CloudEventView, String> {
     Ok(CloudEventView {
         value,
         uncovered,
+        read: &[
+            "id",
+            "type",
+            "source",
+            "time",
+            "data",
+            "agentmeshprevioushash",
+        ],
         quirk: dt.quirk,
     })
 }

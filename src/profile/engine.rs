@@ -176,12 +176,12 @@ impl HashInput<'_> {
 /// [`InputError`] when a covered member is missing or cannot be rendered.
 pub fn hash_input<'a>(spec: &'a Spec, record: &'a Value) -> Result<HashInput<'a>, InputError> {
     let h = &spec.hash;
-    let (base, view_uncovered, view_quirk, via_view) = match h.view {
+    let (base, view_uncovered, view_quirk, view_read) = match h.view {
         Some(View::AgtCloudevent) => {
             let v = agt::cloudevent_view(record).map_err(InputError::View)?;
-            (Cow::Owned(v.value), v.uncovered, v.quirk, true)
+            (Cow::Owned(v.value), v.uncovered, v.quirk, Some(v.read))
         }
-        None => (Cow::Borrowed(record), Vec::new(), false, false),
+        None => (Cow::Borrowed(record), Vec::new(), false, None),
     };
     let mut quirk = view_quirk;
     let mut render = |name: &str, v: &Value| -> Result<Option<Value>, InputError> {
@@ -202,11 +202,6 @@ pub fn hash_input<'a>(spec: &'a Spec, record: &'a Value) -> Result<HashInput<'a>
             }),
             (None, _) => Ok(None),
         }
-    };
-    let top = |v: &Value| -> Vec<String> {
-        v.as_object()
-            .map(|m| m.iter().map(|m| m.key.clone()).collect())
-            .unwrap_or_default()
     };
     let (value, mut covered) = if let Some(path) = &h.member {
         let v = get(&base, path)
@@ -245,7 +240,8 @@ pub fn hash_input<'a>(spec: &'a Spec, record: &'a Value) -> Result<HashInput<'a>
             };
             out.push((name.as_str(), v));
         }
-        (Input::Members(out), Cow::Borrowed(names.as_slice()))
+        // The covered names in the same order, so that the uncovered ones are found in one walk.
+        (Input::Members(out), Cow::Borrowed(ordered.as_slice()))
     } else {
         let exclude = h.exclude.as_deref().unwrap_or_default();
         let mut out = Vec::new();
@@ -262,12 +258,15 @@ pub fn hash_input<'a>(spec: &'a Spec, record: &'a Value) -> Result<HashInput<'a>
         let covered = out.iter().map(|(k, _)| k.clone()).collect();
         (Input::Built(object(out)), Cow::Owned(covered))
     };
-    if via_view {
-        // The view's inputs are the record's members it read; those it dropped are listed apart.
+    if let Some(read) = view_read {
+        // The view's inputs are the record's members it read; any other member is outside the hash.
         covered = Cow::Owned(
-            top(record)
-                .into_iter()
-                .filter(|k| !view_uncovered.iter().any(|u| u == k))
+            record
+                .as_object()
+                .unwrap_or_default()
+                .iter()
+                .filter(|m| read.contains(&m.key.as_str()))
+                .map(|m| m.key.clone())
                 .collect(),
         );
     }
@@ -623,14 +622,8 @@ fn uncovered_members(spec: &Spec, record: &Value, input: &HashInput<'_>) -> Vec<
     ]
     .map(|p| p.map(first));
     let machinery = |k: &str| machinery.contains(&Some(k));
-    // Covered names in the dialect's order when there is one (so that a record with sorted keys
-    // is matched in one walk); only the names that are reported are copied.
-    let covered: &[String] = match &input.value {
-        Input::Members(_) if spec.hash.members_sorted.len() == input.covered.len() => {
-            &spec.hash.members_sorted
-        }
-        _ => &input.covered,
-    };
+    // Only the names that are reported are copied.
+    let covered: &[String] = &input.covered;
     let mut cursor = 0;
     let mut out: Vec<String> = record
         .as_object()
