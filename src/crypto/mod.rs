@@ -14,6 +14,9 @@
 #[cfg(feature = "aws-lc")]
 mod aws_lc;
 mod rustcrypto;
+mod stream;
+
+pub use stream::StreamVerifier;
 
 use std::fmt;
 
