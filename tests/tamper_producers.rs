@@ -431,6 +431,94 @@ fn asqav_audit_pack_resigned_with_its_own_key_is_not_trusted() {
     assert!(warnings(&run).contains(&("asqav.bundle_key_untrusted".into(), 1)));
 }
 
+/// The generated pack's signed projection: the pack without its `bundle_*` members (it has every
+/// member of the projection, none null), in asqav-JCS.
+fn gen_pack_projection(pack: &Value) -> Vec<u8> {
+    let mut projection = pack.clone();
+    let members = projection.as_object_mut().unwrap();
+    members.retain(|k, _| !k.starts_with("bundle_"));
+    let parsed = parse_python(
+        &serde_json::to_vec(&projection).unwrap(),
+        &Limits::default(),
+    )
+    .unwrap();
+    let bytes = pyjson::to_vec(Dialect::AsqavJcs, &parsed).unwrap();
+    assert_eq!(
+        pack["bundle_digest"],
+        json!(format!("sha256:{}", hex::encode(Sha256::digest(&bytes))))
+    );
+    bytes
+}
+
+#[test]
+fn asqav_audit_pack_signed_with_each_algorithm_is_checked_over_its_projection() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use ml_dsa::signature::Keypair as _;
+    let pack = load_json("asqav/ok--gen-audit-pack.json");
+    let msg = gen_pack_projection(&pack);
+    let ed = ed25519_dalek::SigningKey::from_bytes(&[21u8; 32]);
+    let ec = p256::ecdsa::SigningKey::from_slice(&[22u8; 32]).unwrap();
+    let ml = ml_dsa::SigningKey::<ml_dsa::MlDsa65>::from_seed(&[23u8; 32].into());
+    let signed: Vec<(&str, Vec<u8>, Vec<u8>)> = vec![
+        (
+            "Ed25519",
+            ed25519_dalek::Signer::sign(&ed, &msg).to_bytes().to_vec(),
+            ed.verifying_key().to_bytes().to_vec(),
+        ),
+        (
+            "ES256",
+            {
+                let s: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(&ec, &msg);
+                s.to_bytes().to_vec()
+            },
+            ec.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+        ),
+        (
+            "ML-DSA-65",
+            ml.expanded_key()
+                .sign_deterministic(&msg, b"")
+                .unwrap()
+                .encode()
+                .to_vec(),
+            ml.verifying_key().encode().to_vec(),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (alg, sig, key) in signed {
+        let mut resigned = pack.clone();
+        resigned["bundle_signature_algorithm"] = json!(alg);
+        resigned["bundle_signature"] = json!(STANDARD.encode(&sig));
+        resigned["bundle_public_key"] = json!(STANDARD.encode(&key));
+        let path = write_bundle(dir.path(), "pack.json", &resigned, Some("receipts"));
+        // The receipts' keys are supplied, the bundle key is not: self-consistent only.
+        let run = verify(&path, GEN_KEYS, &[]);
+        assert!(run.errors().is_empty(), "{alg}: {:?}", run.errors());
+        assert!(
+            warnings(&run).contains(&("asqav.bundle_key_untrusted".into(), 1)),
+            "{alg}: {}",
+            run.stdout
+        );
+        // One bit of the signature, or one receipt member, changed: the signature fails.
+        let mut bad = sig.clone();
+        bad[10] ^= 1;
+        let mut forged = resigned.clone();
+        forged["bundle_signature"] = json!(STANDARD.encode(&bad));
+        let path = write_bundle(dir.path(), "pack.json", &forged, Some("receipts"));
+        let run = verify(&path, GEN_KEYS, &[]);
+        assert_failed_at(&run, "asqav.bundle_signature_invalid", 1);
+        let mut edited = resigned.clone();
+        edited["receipts"][25]["signature_id"] = json!("sig_forged");
+        let path = write_bundle(dir.path(), "pack.json", &edited, Some("receipts"));
+        let run = verify(&path, GEN_KEYS, &[]);
+        assert_failed_at(&run, "asqav.bundle_signature_invalid", 1);
+        assert!(
+            run.errors()
+                .contains(&("asqav.bundle_digest_mismatch".into(), 1))
+        );
+    }
+}
+
 #[test]
 fn asqav_compliance_bundle_with_an_edited_receipt_fails_its_merkle_tree() {
     let mut bundle = load_json("asqav/ok--interop-compliance-bundle.json");

@@ -150,6 +150,12 @@ impl<'o> Writer<'o> {
         }
     }
 
+    /// The bytes written and not yet taken: a caller that streams the output hands them on and
+    /// clears them between items (what follows does not depend on them).
+    pub fn output(&mut self) -> &mut Vec<u8> {
+        self.out
+    }
+
     /// The separator before an item of the innermost container, if one is due.
     fn separate(&mut self) {
         if std::mem::take(&mut self.after_key) {

@@ -18,9 +18,10 @@ use sha2::{Digest as _, Sha256};
 use crate::canon::jcs::CanonError;
 use crate::canon::json::{Limits, Value, parse};
 use crate::canon::pyjson::{self, Dialect, Writer, cmp_names};
-use crate::crypto::{self, KeyAlg, PublicKey, Signature};
+use crate::crypto::{KeyAlg, PublicKey, Signature, StreamVerifier};
 use crate::finding::{Code, Finding, Location};
 use crate::ingest::json::{Bundle, Slot, Unbuilt};
+use crate::keys::Key;
 use crate::profile::engine::sha256;
 use crate::profile::record::{get, short};
 use crate::profile::sigcheck::Env;
@@ -157,17 +158,24 @@ fn pack_projection(
     Ok(members)
 }
 
-/// The asqav-JCS bytes of the signed projection, written member by member and the receipts
-/// element by element: the bytes `pyjson::to_vec(Dialect::AsqavJcs, …)` gives for the projection
-/// built whole, and the same first error.
-fn projection_bytes(bundle: &Bundle, receipts: usize) -> Result<Vec<u8>, Unwritten> {
+/// The projection's bytes are handed on in pieces of about this size.
+const PIECE: usize = 64 * 1024;
+
+/// Writes the asqav-JCS bytes of the signed projection member by member and the receipts element
+/// by element, handing them to `sink` in pieces: the bytes `pyjson::to_vec(Dialect::AsqavJcs, …)`
+/// gives for the projection built whole, and the same first error. Every receipt is also shown to
+/// `each`, in order, even after a receipt the dialect cannot print (which ends the writing).
+fn write_projection(
+    bundle: &Bundle,
+    receipts: usize,
+    sink: &mut dyn FnMut(&[u8]),
+    each: &mut dyn FnMut(&Value),
+) -> Result<(), Unwritten> {
     let mut members = pack_projection(bundle, receipts)?;
     members.sort_by(|a, b| cmp_names(Dialect::AsqavJcs, a.0, b.0));
-    // The projection is about as long as the pack's text (compact, without the bundle_*
-    // members): reserved at once, so that it is not copied as it grows (only the pages written
-    // are resident).
-    let mut out = Vec::with_capacity(bundle.bytes().len());
+    let mut out = Vec::with_capacity(2 * PIECE);
     let mut w = Writer::new(Dialect::AsqavJcs, &mut out);
+    let mut failed = None;
     w.begin_object();
     for (name, part) in &members {
         w.key(name).map_err(Unwritten::Canon)?;
@@ -177,137 +185,151 @@ fn projection_bytes(bundle: &Bundle, receipts: usize) -> Result<Vec<u8>, Unwritt
                 w.begin_array();
                 for receipt in r.elements() {
                     let receipt = receipt.map_err(|_| Unwritten::Parse)?;
-                    w.value(&receipt).map_err(Unwritten::Canon)?;
+                    each(&receipt);
+                    if failed.is_some() {
+                        continue;
+                    }
+                    if let Err(e) = w.value(&receipt) {
+                        failed = Some(e);
+                        continue;
+                    }
+                    if w.output().len() >= PIECE {
+                        sink(w.output());
+                        w.output().clear();
+                    }
+                }
+                if let Some(e) = failed {
+                    return Err(Unwritten::Canon(e));
                 }
                 w.end();
             }
         }
     }
     w.end();
-    Ok(out)
+    sink(w.output());
+    Ok(())
+}
+
+/// The projection's bytes, whole (tests compare them with the projection built whole).
+#[cfg(test)]
+fn projection_bytes(bundle: &Bundle, receipts: usize) -> Result<Vec<u8>, Unwritten> {
+    let mut bytes = Vec::new();
+    write_projection(
+        bundle,
+        receipts,
+        &mut |p| bytes.extend_from_slice(p),
+        &mut |_| {},
+    )?;
+    Ok(bytes)
 }
 
 /// Most `asqav.regime_mapping_unresolved` findings listed one by one; the rest are counted in one.
 const REGIME_FINDINGS: usize = 100;
 
-/// Every reference of `regime_mapping` (regime → array of `signature_id`) must name the
-/// `signature_id` of exactly one receipt (§9.2). Regimes whose value is not an array are not
-/// references (asqav's verifier skips them too).
-fn check_regime_mapping(bundle: &Bundle, at: &Location, out: &mut Vec<Finding>) {
-    let Some(Value::Object(regimes)) = bundle.top().get("regime_mapping") else {
-        return;
-    };
-    if regimes
-        .iter()
-        .all(|m| m.value.as_array().is_none_or(<[Value]>::is_empty))
-    {
-        return;
+/// The references of `regime_mapping` (regime → array of `signature_id`), each of which must name
+/// the `signature_id` of exactly one receipt (§9.2), counted as the receipts go by. Regimes whose
+/// value is not an array are not references (asqav's verifier skips them too).
+struct RegimeRefs<'b> {
+    regimes: &'b [crate::canon::json::Member],
+    /// How many receipts carry each referenced id (only those are counted, so memory follows the
+    /// mapping, not the pack).
+    held: HashMap<&'b str, u32>,
+}
+
+impl<'b> RegimeRefs<'b> {
+    /// The pack's references, if it has any.
+    fn new(bundle: &'b Bundle) -> Option<RegimeRefs<'b>> {
+        let Some(Value::Object(regimes)) = bundle.top().get("regime_mapping") else {
+            return None;
+        };
+        if regimes
+            .iter()
+            .all(|m| m.value.as_array().is_none_or(<[Value]>::is_empty))
+        {
+            return None;
+        }
+        let held = regimes
+            .iter()
+            .flat_map(|m| m.value.as_array().unwrap_or_default())
+            .filter_map(Value::as_str)
+            .map(|id| (id, 0))
+            .collect();
+        Some(RegimeRefs { regimes, held })
     }
-    // How many receipts carry each referenced id (only those are counted, so memory follows the
-    // mapping, not the pack).
-    let mut held: HashMap<&str, u32> = regimes
-        .iter()
-        .flat_map(|m| m.value.as_array().unwrap_or_default())
-        .filter_map(Value::as_str)
-        .map(|id| (id, 0))
-        .collect();
-    if let Some(r) = receipts(bundle) {
-        for receipt in r.elements() {
-            // The bundle parsed, so its receipts do; as for a bundle that does not: no check.
-            let Ok(receipt) = receipt else {
-                return;
-            };
-            if let Some(Value::String(id)) = receipt.get("signature_id") {
-                if let Some(n) = held.get_mut(id.as_str()) {
-                    *n += 1;
-                }
+
+    fn observe(&mut self, receipt: &Value) {
+        if let Some(Value::String(id)) = receipt.get("signature_id") {
+            if let Some(n) = self.held.get_mut(id.as_str()) {
+                *n += 1;
             }
         }
     }
-    let mut unresolved = 0usize;
-    for regime in regimes {
-        for reference in regime.value.as_array().unwrap_or_default() {
-            let count = reference
-                .as_str()
-                .and_then(|id| held.get(id))
-                .copied()
-                .unwrap_or(0);
-            if count == 1 {
-                continue;
+
+    fn report(&self, at: &Location, out: &mut Vec<Finding>) {
+        let mut unresolved = 0usize;
+        for regime in self.regimes {
+            for reference in regime.value.as_array().unwrap_or_default() {
+                let count = reference
+                    .as_str()
+                    .and_then(|id| self.held.get(id))
+                    .copied()
+                    .unwrap_or(0);
+                if count == 1 {
+                    continue;
+                }
+                unresolved += 1;
+                if unresolved > REGIME_FINDINGS {
+                    continue;
+                }
+                let message = match (reference.as_str(), count) {
+                    (None, _) => format!(
+                        "regime_mapping {:?} lists {}, not a signature_id string",
+                        regime.key,
+                        short(reference)
+                    ),
+                    (Some(id), 0) => format!(
+                        "regime_mapping {:?} references signature_id {id:?}, which no receipt of the pack carries",
+                        regime.key
+                    ),
+                    (Some(id), n) => format!(
+                        "regime_mapping {:?} references signature_id {id:?}, which {n} receipts of the pack carry",
+                        regime.key
+                    ),
+                };
+                out.push(
+                    finding(Code::AsqavRegimeMappingUnresolved, at, message)
+                        .field("regime_mapping"),
+                );
             }
-            unresolved += 1;
-            if unresolved > REGIME_FINDINGS {
-                continue;
-            }
-            let message = match (reference.as_str(), count) {
-                (None, _) => format!(
-                    "regime_mapping {:?} lists {}, not a signature_id string",
-                    regime.key,
-                    short(reference)
-                ),
-                (Some(id), 0) => format!(
-                    "regime_mapping {:?} references signature_id {id:?}, which no receipt of the pack carries",
-                    regime.key
-                ),
-                (Some(id), n) => format!(
-                    "regime_mapping {:?} references signature_id {id:?}, which {n} receipts of the pack carry",
-                    regime.key
-                ),
-            };
+        }
+        if unresolved > REGIME_FINDINGS {
             out.push(
-                finding(Code::AsqavRegimeMappingUnresolved, at, message).field("regime_mapping"),
+                finding(
+                    Code::AsqavRegimeMappingUnresolved,
+                    at,
+                    format!(
+                        "regime_mapping has {} more references that do not name exactly one receipt (the first {REGIME_FINDINGS} are listed)",
+                        unresolved - REGIME_FINDINGS
+                    ),
+                )
+                .field("regime_mapping"),
             );
         }
     }
-    if unresolved > REGIME_FINDINGS {
-        out.push(
-            finding(
-                Code::AsqavRegimeMappingUnresolved,
-                at,
-                format!(
-                    "regime_mapping has {} more references that do not name exactly one receipt (the first {REGIME_FINDINGS} are listed)",
-                    unresolved - REGIME_FINDINGS
-                ),
-            )
-            .field("regime_mapping"),
-        );
-    }
 }
 
-fn check_audit_pack(bundle: &Bundle, at: &Location, env: &Env<'_>, out: &mut Vec<Finding>) {
-    let n = receipt_count(bundle, at, out);
-    check_regime_mapping(bundle, at, out);
-    let bytes = match projection_bytes(bundle, n) {
-        Ok(b) => b,
-        Err(Unwritten::Canon(e)) => {
-            out.push(finding(
-                Code::CanonUnsupported,
-                at,
-                format!("{e}: the pack's digest and signature cannot be recomputed"),
-            ));
-            return;
-        }
-        // As for a bundle that does not parse: nothing to check.
-        Err(Unwritten::Parse) => return,
-    };
+/// How the bundle signature is checked: under a supplied key (its index), or, with no supplied
+/// key of those bytes, under the pack's own `bundle_public_key` (only to tell a self-consistent
+/// pack from a broken one), or not at all (with the finding that says why).
+enum SigPlan {
+    Supplied(usize, StreamVerifier),
+    Embedded(Option<StreamVerifier>),
+    Unchecked(Finding),
+}
+
+fn sig_plan(bundle: &Bundle, at: &Location, env: &Env<'_>) -> Option<SigPlan> {
     let pack = bundle.top();
-    let digest = format!("sha256:{}", hex::encode(sha256(&bytes)));
-    match pack.get("bundle_digest") {
-        Some(Value::String(d)) if *d == digest => {}
-        Some(v) => out.push(
-            finding(
-                Code::AsqavBundleDigestMismatch,
-                at,
-                "bundle_digest does not match the asqav-JCS of the pack's signed projection",
-            )
-            .field("bundle_digest")
-            .expected_found(digest.clone(), short(v)),
-        ),
-        None => {}
-    }
-    let Some(sig_text) = pack.get("bundle_signature").and_then(Value::as_str) else {
-        return;
-    };
+    let sig_text = pack.get("bundle_signature").and_then(Value::as_str)?;
     let alg_name = pack
         .get("bundle_signature_algorithm")
         .and_then(Value::as_str)
@@ -317,7 +339,7 @@ fn check_audit_pack(bundle: &Bundle, at: &Location, env: &Env<'_>, out: &mut Vec
         Some(SigAlg::Es256) => KeyAlg::P256,
         Some(SigAlg::MlDsa65) => KeyAlg::MlDsa65,
         _ => {
-            out.push(
+            return Some(SigPlan::Unchecked(
                 finding(
                     Code::SigUnsupportedAlg,
                     at,
@@ -326,8 +348,7 @@ fn check_audit_pack(bundle: &Bundle, at: &Location, env: &Env<'_>, out: &mut Vec
                     ),
                 )
                 .field("bundle_signature_algorithm"),
-            );
-            return;
+            ));
         }
     };
     let decode = |t: &str| {
@@ -344,15 +365,14 @@ fn check_audit_pack(bundle: &Bundle, at: &Location, env: &Env<'_>, out: &mut Vec
             .and_then(Value::as_str)
             .and_then(decode),
     ) else {
-        out.push(
+        return Some(SigPlan::Unchecked(
             finding(
                 Code::SigMalformed,
                 at,
                 "bundle_signature or bundle_public_key is not base64",
             )
             .field("bundle_signature"),
-        );
-        return;
+        ));
     };
     let signature = match kalg {
         KeyAlg::Ed25519 => Signature::Ed25519(&sig),
@@ -362,9 +382,77 @@ fn check_audit_pack(bundle: &Bundle, at: &Location, env: &Env<'_>, out: &mut Vec
             ctx: b"",
         },
     };
-    match env.sig.find_public(kalg, &key_raw) {
-        Some(i) => {
-            if !env.sig.verify_with(i, signature, &bytes) {
+    Some(match env.sig.find_public(kalg, &key_raw) {
+        Some(i) => SigPlan::Supplied(i, StreamVerifier::new(&env.keys()[i].public, signature)),
+        None => SigPlan::Embedded(
+            PublicKey::new(kalg, key_raw)
+                .ok()
+                .map(|k| StreamVerifier::new(&k, signature)),
+        ),
+    })
+}
+
+fn check_audit_pack(bundle: &Bundle, at: &Location, env: &Env<'_>, out: &mut Vec<Finding>) {
+    let n = receipt_count(bundle, at, out);
+    let mut regimes = RegimeRefs::new(bundle);
+    let mut plan = sig_plan(bundle, at, env);
+    // One pass over the receipts: the projection's bytes go to the digest and to the signature
+    // check as they are written, the references are counted.
+    let mut hash = Sha256::new();
+    let written = {
+        let mut verifier = match &mut plan {
+            Some(SigPlan::Supplied(_, v) | SigPlan::Embedded(Some(v))) => Some(v),
+            _ => None,
+        };
+        let mut sink = |piece: &[u8]| {
+            hash.update(piece);
+            if let Some(v) = verifier.as_deref_mut() {
+                v.update(piece);
+            }
+        };
+        let mut each = |receipt: &Value| {
+            if let Some(r) = regimes.as_mut() {
+                r.observe(receipt);
+            }
+        };
+        write_projection(bundle, n, &mut sink, &mut each)
+    };
+    if let Some(r) = &regimes {
+        r.report(at, out);
+    }
+    match written {
+        Ok(()) => {}
+        Err(Unwritten::Canon(e)) => {
+            out.push(finding(
+                Code::CanonUnsupported,
+                at,
+                format!("{e}: the pack's digest and signature cannot be recomputed"),
+            ));
+            return;
+        }
+        // As for a bundle that does not parse: nothing to check.
+        Err(Unwritten::Parse) => return,
+    }
+    let pack = bundle.top();
+    let digest = format!("sha256:{}", hex::encode(hash.finalize()));
+    match pack.get("bundle_digest") {
+        Some(Value::String(d)) if *d == digest => {}
+        Some(v) => out.push(
+            finding(
+                Code::AsqavBundleDigestMismatch,
+                at,
+                "bundle_digest does not match the asqav-JCS of the pack's signed projection",
+            )
+            .field("bundle_digest")
+            .expected_found(digest.clone(), short(v)),
+        ),
+        None => {}
+    }
+    match plan {
+        None => {}
+        Some(SigPlan::Unchecked(f)) => out.push(f),
+        Some(SigPlan::Supplied(i, verifier)) => {
+            if !verifier.finish() {
                 out.push(
                     finding(
                         Code::AsqavBundleSignatureInvalid,
@@ -375,58 +463,10 @@ fn check_audit_pack(bundle: &Bundle, at: &Location, env: &Env<'_>, out: &mut Vec
                 );
                 return;
             }
-            let key = &env.keys()[i];
-            let org = pack.get("organization_id").and_then(Value::as_str);
-            if let (Some(bound), Some(org)) = (key.binding.org_id.as_deref(), org) {
-                if bound != org {
-                    out.push(
-                        finding(
-                            Code::KeyIssuerMismatch,
-                            at,
-                            format!(
-                                "the bundle key {} is bound to org {bound:?}, the pack to {org:?}",
-                                key.source
-                            ),
-                        )
-                        .field("organization_id")
-                        .expected_found(bound, org),
-                    );
-                }
-            }
-            if matches!(
-                key.status.as_deref(),
-                Some("compromised" | "revoked" | "suspended")
-            ) {
-                let revoked = key
-                    .revoked_at
-                    .as_deref()
-                    .and_then(|r| r.parse::<jiff::Timestamp>().ok());
-                let start = pack
-                    .get("start")
-                    .and_then(Value::as_str)
-                    .and_then(|s| s.parse::<jiff::Timestamp>().ok());
-                if key.status.as_deref() == Some("compromised")
-                    || matches!((revoked, start), (Some(r), Some(s)) if r <= s)
-                    || revoked.is_none()
-                {
-                    out.push(finding(
-                        Code::KeyRevoked,
-                        at,
-                        format!("the bundle key {} is {} (before the pack's start, or without a revocation time)", key.source, key.status.as_deref().unwrap_or("")),
-                    ));
-                }
-            }
+            check_bundle_key(bundle, &env.keys()[i], at, out);
         }
-        None => {
-            let valid = PublicKey::new(kalg, key_raw)
-                .ok()
-                .and_then(|k| {
-                    crypto::provider_by_name(env.sig.provider())
-                        .and_then(|prov| prov.prepare(&k).ok())
-                        .map(|pk| pk.verify(signature, &bytes))
-                })
-                .unwrap_or(false);
-            if valid {
+        Some(SigPlan::Embedded(verifier)) => {
+            if verifier.is_some_and(StreamVerifier::finish) {
                 out.push(
                     finding(
                         Code::AsqavBundleKeyUntrusted,
@@ -445,6 +485,52 @@ fn check_audit_pack(bundle: &Bundle, at: &Location, env: &Env<'_>, out: &mut Vec
                     .field("bundle_signature"),
                 );
             }
+        }
+    }
+}
+
+/// The supplied key that verified the bundle signature: bound to the pack's organization, and
+/// not revoked before the pack's start (§9.2).
+fn check_bundle_key(bundle: &Bundle, key: &Key, at: &Location, out: &mut Vec<Finding>) {
+    let pack = bundle.top();
+    let org = pack.get("organization_id").and_then(Value::as_str);
+    if let (Some(bound), Some(org)) = (key.binding.org_id.as_deref(), org) {
+        if bound != org {
+            out.push(
+                finding(
+                    Code::KeyIssuerMismatch,
+                    at,
+                    format!(
+                        "the bundle key {} is bound to org {bound:?}, the pack to {org:?}",
+                        key.source
+                    ),
+                )
+                .field("organization_id")
+                .expected_found(bound, org),
+            );
+        }
+    }
+    if matches!(
+        key.status.as_deref(),
+        Some("compromised" | "revoked" | "suspended")
+    ) {
+        let revoked = key
+            .revoked_at
+            .as_deref()
+            .and_then(|r| r.parse::<jiff::Timestamp>().ok());
+        let start = pack
+            .get("start")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok());
+        if key.status.as_deref() == Some("compromised")
+            || matches!((revoked, start), (Some(r), Some(s)) if r <= s)
+            || revoked.is_none()
+        {
+            out.push(finding(
+                Code::KeyRevoked,
+                at,
+                format!("the bundle key {} is {} (before the pack's start, or without a revocation time)", key.source, key.status.as_deref().unwrap_or("")),
+            ));
         }
     }
 }
