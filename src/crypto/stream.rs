@@ -33,7 +33,7 @@ enum Inner {
         sig: p256::ecdsa::Signature,
         hash: Sha256,
     },
-    Ed25519(ed25519_dalek::StreamVerifier),
+    Ed25519(Box<ed25519_dalek::StreamVerifier>),
     MlDsa65 {
         key: Box<MlDsa65Key>,
         sig: Box<ml_dsa::Signature<MlDsa65>>,
@@ -76,7 +76,7 @@ impl StreamVerifier {
                 let stream = vk
                     .verify_stream(&ed25519_dalek::Signature::from_bytes(raw))
                     .ok()?;
-                Some(Inner::Ed25519(stream))
+                Some(Inner::Ed25519(Box::new(stream)))
             }
             (KeyAlg::MlDsa65, Signature::MlDsa65 { sig, ctx }) => {
                 if ctx.len() > MLDSA_MAX_CONTEXT_LEN || sig.len() != MLDSA65_SIGNATURE_LEN {
