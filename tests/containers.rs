@@ -500,3 +500,92 @@ fn a_compact_audit_pack_longer_than_the_sniffed_prefix_is_read_as_json() {
     assert_eq!(a.json()["summary"], b.json()["summary"]);
     assert_eq!(b.json()["inputs"][0]["format"], "json");
 }
+
+/// The findings of a run: code, line and message of each, and the verdict.
+fn findings_of(run: &Run) -> (String, Vec<(String, u64, String)>) {
+    let report = run.json();
+    let findings = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap_or(0),
+                f["message"].as_str().unwrap_or("").replace("-:", "FILE:"),
+            )
+        })
+        .collect();
+    (run.verdict(), findings)
+}
+
+#[test]
+fn a_bundle_gives_the_same_findings_from_its_file_and_from_standard_input() {
+    // From a regular file a bundle is read as a stream and its records read again; from standard
+    // input it is held and parsed whole. Every bundle fixture, and edited packs (a receipt, the
+    // signature, the count, a regime reference), give the same verdict and findings both ways.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cases: Vec<(PathBuf, Vec<String>)> = common::all_fixtures()
+        .into_iter()
+        .filter(|(p, _)| {
+            p.extension().is_some_and(|e| e == "json")
+                && std::fs::read(p)
+                    .unwrap()
+                    .trim_ascii_start()
+                    .starts_with(b"{")
+        })
+        .collect();
+    assert!(cases.len() >= 7, "{cases:?}");
+    let pack_path = testdata("asqav/ok--interop-audit-pack.json");
+    let pack_args = cases
+        .iter()
+        .find(|(p, _)| *p == pack_path)
+        .map(|(_, a)| a.clone())
+        .unwrap();
+    let pack: Value = serde_json::from_slice(&std::fs::read(&pack_path).unwrap()).unwrap();
+    type Edit = (&'static str, fn(&mut Value));
+    let edits: [Edit; 4] = [
+        ("receipt", |p| {
+            p["receipts"][3]["signature_id"] = "sig_forged".into()
+        }),
+        ("signature", |p| {
+            let s = p["bundle_signature"]
+                .as_str()
+                .unwrap()
+                .replacen('A', "B", 1);
+            p["bundle_signature"] = s.into();
+        }),
+        ("count", |p| p["receipt_count"] = 7.into()),
+        ("regime", |p| {
+            p["regime_mapping"] = serde_json::json!({"x": ["sig_none"]})
+        }),
+    ];
+    for (name, edit) in edits {
+        let mut edited = pack.clone();
+        edit(&mut edited);
+        let path = dir.path().join(format!("pack-{name}.json"));
+        std::fs::write(&path, serde_json::to_vec_pretty(&edited).unwrap()).unwrap();
+        cases.push((path, pack_args.clone()));
+    }
+    for (path, args) in cases {
+        let name = path.display().to_string();
+        let mut file_args = vec!["verify".to_string(), name.clone()];
+        file_args.extend(["--format".into(), "json".into()]);
+        file_args.extend(args.iter().cloned());
+        let from_file = common::run(&file_args);
+        let mut stdin_args = file_args.clone();
+        stdin_args[1] = "-".into();
+        let from_stdin = common::run_stdin(&stdin_args, &std::fs::read(&path).unwrap());
+        let (verdict, findings) = findings_of(&from_file);
+        let file_findings: Vec<_> = findings
+            .into_iter()
+            .map(|(c, l, m)| (c, l, m.replace(&format!("{name}:"), "FILE:")))
+            .collect();
+        assert_eq!(
+            (verdict, file_findings),
+            findings_of(&from_stdin),
+            "{name}\n{}",
+            from_file.stdout
+        );
+    }
+}

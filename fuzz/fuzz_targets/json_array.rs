@@ -10,7 +10,7 @@ use audit_verify_fuzz::same_value;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok((units, _bundle)) = json::open(Box::new(Cursor::new(data.to_vec())), "fuzz", None)
+    let Ok((units, _bundle)) = json::open(Box::new(Cursor::new(data.to_vec())), "fuzz", None, None)
     else {
         return;
     };

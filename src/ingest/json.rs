@@ -21,6 +21,9 @@ use std::io::{self, BufRead, Read};
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::reread::{
+    ArrayInFile, ElementError, FileElements, Reread, Scan, ScanError, Scanned, scan_object,
+};
 use super::{ByteCursor, IngestError, MAX_BUNDLE_BYTES, MAX_LINE_BYTES, Unit, Units};
 use crate::canon::json::{
     Elements, Limits, Member, ParseError, Shallow, Value, parse_python, parse_python_elements,
@@ -31,19 +34,32 @@ use crate::finding::Code;
 /// Members of a bundle object that hold its records, in the order they are looked for.
 pub const RECORD_MEMBERS: [&str; 3] = ["records", "receipts", "entries"];
 
-/// A bundle object as the bundle-level checks see it: its bytes (shared with the record stream)
-/// and its top-level members, those named in [`RECORD_MEMBERS`] that hold an array or object left
-/// unbuilt ([`Slot::Unbuilt`]).
+/// A bundle object as the bundle-level checks see it: its top-level members, those named in
+/// [`RECORD_MEMBERS`] that hold an array (or, held in memory, an object) left unbuilt
+/// ([`Slot::Unbuilt`]), and where their bytes are: in memory (read from a stream, shared with the
+/// record stream), or in the regular file the bundle came from, read again for each pass
+/// ([`super::reread`]).
 #[derive(Debug)]
 pub struct Bundle {
+    /// The bytes, when held.
     bytes: Arc<Vec<u8>>,
     /// The built members, as an object.
     top: Value,
     /// The unbuilt members (an empty array or object of their kind stands for the value; the spans
-    /// are the real ones), with their lengths.
-    unbuilt: Vec<(Member, usize)>,
-    /// The bundle holds a `NaN`, `Infinity` or `-Infinity` token.
+    /// are the real ones).
+    unbuilt: Vec<UnbuiltMember>,
+    /// The bundle holds a `NaN`, `Infinity` or `-Infinity` token (for a file-backed bundle: in a
+    /// built member; its records are parsed by the record stream).
     nonfinite: bool,
+}
+
+#[derive(Debug)]
+struct UnbuiltMember {
+    member: Member,
+    /// Elements (members of an object).
+    len: usize,
+    /// Where to read it again, for a file-backed bundle.
+    file: Option<ArrayInFile>,
 }
 
 /// A top-level member of a [`Bundle`].
@@ -71,6 +87,7 @@ pub struct Unbuilt<'b> {
     member: &'b Member,
     len: usize,
     bundle: &'b [u8],
+    file: Option<&'b ArrayInFile>,
 }
 
 impl<'b> Unbuilt<'b> {
@@ -89,26 +106,66 @@ impl<'b> Unbuilt<'b> {
         self.len == 0
     }
 
-    /// The value's text.
+    /// The value's text, when the bundle is held in memory (empty for a file-backed bundle).
     pub fn bytes(&self) -> &'b [u8] {
+        if self.file.is_some() {
+            return &[];
+        }
         self.bundle
             .get(self.member.value_span.clone())
             .unwrap_or_default()
     }
 
-    /// The elements of an array, parsed one at a time (nothing for an object). The bundle parsed,
-    /// so each parses: an error cannot happen short of a bug.
-    pub fn elements(&self) -> Elements<'b> {
+    /// The elements of an array, parsed one at a time (nothing for an object). A held bundle
+    /// parsed whole, so each of its elements parses; a file-backed bundle's are read again from
+    /// the file, and an element that does not parse, or a file that changed, ends them with an
+    /// error.
+    pub fn elements(&self) -> BundleElements<'b> {
+        if let Some(file) = self.file {
+            let span = &self.member.value_span;
+            return BundleElements::File(FileElements::new(
+                file,
+                span.start as u64..span.end as u64,
+            ));
+        }
         let text: &'b [u8] = if self.is_array() { self.bytes() } else { b"[]" };
-        parse_python_elements(text, &Limits::default())
+        BundleElements::Held(parse_python_elements(text, &Limits::default()))
     }
 
-    /// The value built whole (for the rare check that needs an unbuilt object as a value).
+    /// The value built whole (for the rare check that needs an unbuilt object as a value; a
+    /// file-backed bundle builds its objects).
     ///
     /// # Errors
-    /// None short of a bug: the bundle parsed.
-    pub fn build(&self) -> Result<Value, ParseError> {
+    /// None short of a bug for a held bundle: it parsed. A file-backed record array is not built.
+    pub fn build(&self) -> Result<Value, ElementError> {
+        if self.file.is_some() {
+            return Err(ElementError::Reread(
+                "a record array read from a file is not built whole".into(),
+            ));
+        }
         parse_python(self.bytes(), &Limits::default())
+            .map_err(|error| ElementError::Parse { line: 0, error })
+    }
+}
+
+/// The elements of a bundle's record array, one at a time.
+pub enum BundleElements<'b> {
+    /// From the bundle's bytes in memory.
+    Held(Elements<'b>),
+    /// Read again from the bundle's file.
+    File(FileElements),
+}
+
+impl Iterator for BundleElements<'_> {
+    type Item = Result<Value, ElementError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            BundleElements::Held(e) => e
+                .next()
+                .map(|r| r.map_err(|error| ElementError::Parse { line: 0, error })),
+            BundleElements::File(e) => e.next(),
+        }
     }
 }
 
@@ -133,7 +190,11 @@ impl Bundle {
         let mut unbuilt = Vec::new();
         for m in members {
             match shallow.skipped.iter().find(|s| s.key == m.key) {
-                Some(s) => unbuilt.push((m, s.len)),
+                Some(s) => unbuilt.push(UnbuiltMember {
+                    member: m,
+                    len: s.len,
+                    file: None,
+                }),
                 None => built.push(m),
             }
         }
@@ -145,7 +206,43 @@ impl Bundle {
         }
     }
 
-    /// The bundle's bytes.
+    /// A file-backed bundle from the first pass over its file.
+    fn from_scan(scan: Scan, file: &Reread) -> Bundle {
+        let mut built = Vec::new();
+        let mut unbuilt = Vec::new();
+        for m in scan.members {
+            match m {
+                Scanned::Built(m) => built.push(m),
+                Scanned::Array {
+                    member,
+                    len,
+                    line,
+                    digest,
+                } => unbuilt.push(UnbuiltMember {
+                    member,
+                    len,
+                    file: Some(ArrayInFile {
+                        file: file.clone(),
+                        line,
+                        digest,
+                    }),
+                }),
+            }
+        }
+        Bundle {
+            bytes: Arc::new(Vec::new()),
+            top: Value::Object(built),
+            unbuilt,
+            nonfinite: scan.nonfinite,
+        }
+    }
+
+    /// Whether the bundle's records are read again from its file (else its bytes are held).
+    pub fn is_file_backed(&self) -> bool {
+        self.unbuilt.iter().any(|u| u.file.is_some())
+    }
+
+    /// The bundle's bytes, when held (empty for a file-backed bundle).
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -158,11 +255,12 @@ impl Bundle {
 
     /// A top-level member, built or not.
     pub fn member(&self, name: &str) -> Option<Slot<'_>> {
-        if let Some((member, len)) = self.unbuilt.iter().find(|(m, _)| m.key == name) {
+        if let Some(u) = self.unbuilt.iter().find(|u| u.member.key == name) {
             return Some(Slot::Unbuilt(Unbuilt {
-                member,
-                len: *len,
+                member: &u.member,
+                len: u.len,
                 bundle: &self.bytes,
+                file: u.file.as_ref(),
             }));
         }
         self.top.get(name).map(Slot::Built)
@@ -173,7 +271,7 @@ impl Bundle {
     pub fn span(&self, name: &str) -> Option<Range<usize>> {
         let built = self.top.as_object().unwrap_or_default().iter();
         built
-            .chain(self.unbuilt.iter().map(|(m, _)| m))
+            .chain(self.unbuilt.iter().map(|u| &u.member))
             .find(|m| m.key == name)
             .map(|m| m.span.clone())
     }
@@ -222,9 +320,11 @@ impl BufRead for SharedSlice {
     }
 }
 
-/// Opens a JSON container: a streamed array, or a bundle object read whole (returned too).
-/// `size` is the input's size when known (a regular file), so that the bundle is read into one
-/// allocation of the right size.
+/// Opens a JSON container: a streamed array, or a bundle object (returned too). A bundle from a
+/// regular file (`file`) is read as a stream and its record arrays read again from the file
+/// ([`super::reread`]); from any other stream it is read whole into memory. `size` is the
+/// input's size when known, so that a bundle read whole is read into one allocation of the right
+/// size.
 ///
 /// # Errors
 /// [`IngestError`] when the input cannot be read or a bundle is too large.
@@ -233,20 +333,32 @@ pub fn open(
     mut stream: Box<dyn BufRead + Send>,
     name: &str,
     size: Option<u64>,
+    file: Option<Reread>,
 ) -> Result<(Box<dyn Units>, Option<Bundle>), IngestError> {
     let io_err = |e| IngestError::read(name, e);
     // Skip a BOM and whitespace to see which kind it is.
+    let (mut offset, mut line) = (0u64, 1u64);
     let first = loop {
         let buf = stream.fill_buf().map_err(io_err)?;
         match buf.first() {
             None => break None,
-            Some(b) if b.is_ascii_whitespace() => stream.consume(1),
-            Some(0xEF) if buf.starts_with(b"\xEF\xBB\xBF") => stream.consume(3),
+            Some(b) if b.is_ascii_whitespace() => {
+                line += u64::from(*b == b'\n');
+                offset += 1;
+                stream.consume(1);
+            }
+            Some(0xEF) if buf.starts_with(b"\xEF\xBB\xBF") => {
+                offset += 3;
+                stream.consume(3);
+            }
             Some(&b) => break Some(b),
         }
     };
     if first != Some(b'{') {
-        return Ok((Box::new(ArraySplitter::new(stream, 1, 0)), None));
+        return Ok((Box::new(ArraySplitter::new(stream, line, offset)), None));
+    }
+    if let Some(file) = file {
+        return open_file_backed(stream, name, &file, line, offset);
     }
     let capacity = size.unwrap_or(0).min(MAX_BUNDLE_BYTES) + 1;
     let mut whole = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
@@ -259,26 +371,35 @@ pub fn open(
             name: name.to_string(),
         });
     }
-    let problem = |line: u64, message: String, text: &[u8]| -> Box<dyn Units> {
-        Box::new(OneShot(Some(Unit::Problem {
-            line,
-            code: Code::ContainerMalformed,
-            message,
-            text: text[..text.len().min(4096)].to_vec(),
-        })))
-    };
+    Ok(held(whole, line, offset))
+}
+
+/// One problem unit: the container cannot be read as a bundle.
+fn problem(line: u64, message: String, text: &[u8]) -> Box<dyn Units> {
+    Box::new(OneShot(Some(Unit::Problem {
+        line,
+        code: Code::ContainerMalformed,
+        message,
+        text: text[..text.len().min(4096)].to_vec(),
+    })))
+}
+
+/// A bundle object held in memory (`whole`, which starts on `first_line`, `offset` bytes into its
+/// input): parsed whole, its record array split from the same bytes.
+fn held(whole: Vec<u8>, first_line: u64, offset: u64) -> (Box<dyn Units>, Option<Bundle>) {
+    let line_of = |bytes: &[u8], at: usize| line_at(bytes, at) + first_line - 1;
     let shallow = match parse_python_shallow(&whole, &Limits::default(), &RECORD_MEMBERS) {
         Ok(shallow) => shallow,
         Err(e) => {
-            let line = line_at(&whole, e.offset);
-            return Ok((
+            let line = line_of(&whole, e.offset);
+            return (
                 problem(
                     line,
                     format!("the JSON bundle is not valid JSON: {e}"),
                     &whole,
                 ),
                 None,
-            ));
+            );
         }
     };
     let bundle = Bundle::from_parts(whole, shallow);
@@ -294,27 +415,27 @@ pub fn open(
             .find(|m| m.key == "entry" && m.value.as_object().is_some());
         if let Some(entry) = entry {
             let unit = Unit::Record {
-                line: line_at(bundle.bytes(), entry.value_span.start),
+                line: line_of(bundle.bytes(), entry.value_span.start),
                 bytes: bundle.bytes()[entry.value_span.clone()].to_vec(),
                 context: None,
             };
-            return Ok((Box::new(OneShot(Some(unit))), Some(bundle)));
+            return (Box::new(OneShot(Some(unit))), Some(bundle));
         }
         // Any other object is one record (e.g. a single receipt file).
         let unit = Unit::Record {
-            line: 1,
+            line: first_line,
             bytes: bundle.into_bytes(),
             context: None,
         };
-        return Ok((Box::new(OneShot(Some(unit))), None));
+        return (Box::new(OneShot(Some(unit))), None);
     };
     let array = match slot {
         Slot::Unbuilt(u) if u.is_array() => u.member.value_span.clone(),
         other => {
             let at = bundle.span(member_name).map_or(0, |s| s.start);
-            return Ok((
+            return (
                 problem(
-                    line_at(bundle.bytes(), at),
+                    line_of(bundle.bytes(), at),
                     format!(
                         "the bundle's \"{member_name}\" member is a {}, not an array",
                         other.type_name()
@@ -322,23 +443,98 @@ pub fn open(
                     bundle.bytes(),
                 ),
                 None,
-            ));
+            );
         }
     };
-    let line = line_at(bundle.bytes(), array.start);
+    let line = line_of(bundle.bytes(), array.start);
     let records = SharedSlice {
         bytes: Arc::clone(&bundle.bytes),
         pos: array.start,
         end: array.end,
     };
-    Ok((
+    (
         Box::new(ArraySplitter::new(
             Box::new(records),
             line,
-            array.start as u64,
+            offset + array.start as u64,
         )),
         Some(bundle),
-    ))
+    )
+}
+
+/// A bundle object of a regular file: read as a stream ([`scan_object`]), its record array read
+/// again from the file. An object without a record array is one record, or an AGT `get_proof()`
+/// object: read again whole (it is small: everything in it was held) and taken as from a stream.
+#[allow(clippy::type_complexity)]
+fn open_file_backed(
+    stream: Box<dyn BufRead + Send>,
+    name: &str,
+    file: &Reread,
+    line: u64,
+    offset: u64,
+) -> Result<(Box<dyn Units>, Option<Bundle>), IngestError> {
+    let io_err = |e| IngestError::read(name, e);
+    let scan = match scan_object(stream, line, offset) {
+        Ok(scan) => scan,
+        Err(ScanError::Io(e)) => return Err(io_err(e)),
+        Err(ScanError::Broken { line, message }) => return Ok((problem(line, message, &[]), None)),
+        Err(ScanError::TooLarge) => {
+            return Err(IngestError::BundleMembersTooLarge {
+                name: name.to_string(),
+            });
+        }
+    };
+    if let Some(digest) = scan.whole {
+        if scan.end - offset > MAX_BUNDLE_BYTES {
+            return Err(IngestError::BundleTooLarge {
+                name: name.to_string(),
+            });
+        }
+        let mut whole = Vec::with_capacity(usize::try_from(scan.end - offset).unwrap_or(0));
+        file.span(offset..scan.end, digest)
+            .and_then(|mut r| r.read_to_end(&mut whole))
+            .map_err(io_err)?;
+        return Ok(held(whole, line, offset));
+    }
+    // The member that holds the records, and the line of its name.
+    let found = RECORD_MEMBERS.iter().find_map(|want| {
+        scan.members
+            .iter()
+            .zip(&scan.lines)
+            .find(|(m, _)| m.key() == *want)
+            .map(|(m, line)| (*want, m, *line))
+    });
+    let bundle_problem = match found {
+        Some((_, Scanned::Array { .. }, _)) | None => None,
+        Some((member_name, Scanned::Built(m), line)) => Some((
+            line,
+            format!(
+                "the bundle's \"{member_name}\" member is a {}, not an array",
+                m.value.type_name()
+            ),
+        )),
+    };
+    if let Some((line, message)) = bundle_problem {
+        return Ok((problem(line, message, &[]), None));
+    }
+    let bundle = Bundle::from_scan(scan, file);
+    let records = RECORD_MEMBERS
+        .iter()
+        .find_map(|want| match bundle.member(want) {
+            Some(Slot::Unbuilt(u)) => u.file.map(|f| (f, u.member.value_span.clone())),
+            _ => None,
+        });
+    let Some((array, span)) = records else {
+        // Cannot happen: a record array was found.
+        return Ok((
+            problem(line, "the bundle's record array was not found".into(), &[]),
+            None,
+        ));
+    };
+    let units = array
+        .units(span.start as u64..span.end as u64)
+        .map_err(io_err)?;
+    Ok((Box::new(units), Some(bundle)))
 }
 
 fn line_at(bytes: &[u8], offset: usize) -> u64 {
@@ -573,6 +769,24 @@ impl ArraySplitter {
     }
 }
 
+impl ArraySplitter {
+    /// Reads the rest of the stream, unsplit (so that a stream that checks what it read at its
+    /// end, [`super::reread::SpanReader`], gets to check).
+    ///
+    /// # Errors
+    /// The stream's read error.
+    pub fn drain(&mut self) -> io::Result<()> {
+        self.state = State::Done;
+        loop {
+            let n = self.cur.fill()?.len();
+            if n == 0 {
+                return Ok(());
+            }
+            self.cur.advance(n)?;
+        }
+    }
+}
+
 impl Iterator for ArraySplitter {
     type Item = io::Result<Unit>;
 
@@ -598,16 +812,67 @@ impl Units for ArraySplitter {
 mod tests {
     use super::*;
 
+    /// The units of `input` read from a stream (a bundle held in memory).
     fn units(input: &str) -> Vec<Unit> {
         open(
             Box::new(io::Cursor::new(input.as_bytes().to_vec())),
             "t",
+            None,
             None,
         )
         .unwrap()
         .0
         .collect::<io::Result<Vec<_>>>()
         .unwrap()
+    }
+
+    /// `input` written to a file (gzipped when `gzip`), and opened from it as `ingest::open`
+    /// opens a regular file: the stream, and the file to read again.
+    #[allow(clippy::type_complexity)]
+    fn open_file(
+        dir: &tempfile::TempDir,
+        input: &[u8],
+        gzip: bool,
+    ) -> Result<(Box<dyn Units>, Option<Bundle>), IngestError> {
+        use std::io::Write as _;
+        let path = dir.path().join(if gzip { "b.json.gz" } else { "b.json" });
+        let bytes = if gzip {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(input).unwrap();
+            gz.finish().unwrap()
+        } else {
+            input.to_vec()
+        };
+        std::fs::write(&path, bytes).unwrap();
+        let stream = io::Cursor::new(input.to_vec());
+        open(
+            Box::new(stream),
+            "t",
+            Some(input.len() as u64),
+            Some(Reread::new(path, gzip)),
+        )
+    }
+
+    /// The units of `input` read from a file, plain and gzipped (both must agree).
+    fn file_units(input: &str) -> Vec<Unit> {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |gzip| {
+            open_file(&dir, input.as_bytes(), gzip)
+                .unwrap()
+                .0
+                .collect::<io::Result<Vec<_>>>()
+                .unwrap()
+        };
+        let plain = read(false);
+        assert_eq!(plain, read(true), "{input}");
+        plain
+    }
+
+    /// The units of a valid bundle, the same from a stream and from a file.
+    fn both_units(input: &str) -> Vec<Unit> {
+        let held = units(input);
+        assert_eq!(held, file_units(input), "{input}");
+        held
     }
 
     fn rec(line: u64, s: &str) -> Unit {
@@ -634,22 +899,31 @@ mod tests {
 
     #[test]
     fn reads_the_records_of_a_bundle() {
-        let got =
-            units("{\n \"meta\": {\"x\": 1},\n \"records\": [\n  {\"a\":1},\n  {\"a\":2}\n ]\n}");
+        let got = both_units(
+            "{\n \"meta\": {\"x\": 1},\n \"records\": [\n  {\"a\":1},\n  {\"a\":2}\n ]\n}",
+        );
         assert_eq!(got, vec![rec(4, "{\"a\":1}"), rec(5, "{\"a\":2}")]);
     }
 
     #[test]
     fn reads_receipts_entries_and_a_single_entry() {
-        let got = units("{\"receipt_count\": 1,\n \"receipts\": [\n  {\"a\":1}\n ]}");
+        let got = both_units("{\"receipt_count\": 1,\n \"receipts\": [\n  {\"a\":1}\n ]}");
         assert_eq!(got, vec![rec(3, "{\"a\":1}")]);
-        let got = units("{\"entries\": [{\"a\":1}], \"entry_count\": 1}");
+        let got = both_units("{\"entries\": [{\"a\":1}], \"entry_count\": 1}");
         assert_eq!(got, vec![rec(1, "{\"a\":1}")]);
-        let got = units("{\n \"entry\": {\"a\": 1},\n \"merkle_proof\": []\n}");
+        let got = both_units("{\n \"entry\": {\"a\": 1},\n \"merkle_proof\": []\n}");
         assert_eq!(got, vec![rec(2, "{\"a\": 1}")]);
+        // After leading lines, a BOM and spaces, the lines still count from the file's start.
+        let got = both_units("\u{feff}\n\n  {\"records\": [\n {\"a\":1}]}");
+        assert_eq!(got, vec![rec(4, "{\"a\":1}")]);
+        let got = both_units("\n\n{\"x\": 1}");
+        assert_eq!(got, vec![rec(3, "{\"x\": 1}")]);
+        let got = both_units("\n[\n{\"a\":1}]");
+        assert_eq!(got, vec![rec(3, "{\"a\":1}")]);
         let (_, bundle) = open(
             Box::new(io::Cursor::new(b"{\"entries\":[]}".to_vec())),
             "t",
+            None,
             None,
         )
         .unwrap();
@@ -674,9 +948,19 @@ mod tests {
             }
         }
         // An object without a records array is one record.
-        assert_eq!(units("{\"other\": []}"), vec![rec(1, "{\"other\": []}")]);
-        assert!(matches!(units("{\"records\": 5}")[0], Unit::Problem { .. }));
+        assert_eq!(
+            both_units("{\"other\": []}"),
+            vec![rec(1, "{\"other\": []}")]
+        );
+        assert!(matches!(
+            both_units("{\"records\": 5}")[0],
+            Unit::Problem { .. }
+        ));
         assert!(matches!(units("{\"records\": [}")[0], Unit::Problem { .. }));
+        assert!(matches!(
+            file_units("{\"records\": [}")[0],
+            Unit::Problem { .. }
+        ));
     }
 
     #[test]
@@ -687,6 +971,7 @@ mod tests {
             Box::new(io::Cursor::new(text.as_bytes().to_vec())),
             "t",
             Some(size),
+            None,
         )
         .unwrap();
         let bundle = bundle.unwrap();
@@ -792,9 +1077,136 @@ mod tests {
     fn a_bundle_object_over_the_limit_is_refused() {
         let big = io::Cursor::new(b"{\"records\": [".to_vec())
             .chain(io::repeat(b' ').take(MAX_BUNDLE_BYTES));
-        let err = open(Box::new(io::BufReader::new(big)), "big.json", None).err();
+        let err = open(Box::new(io::BufReader::new(big)), "big.json", None, None).err();
         assert!(
             matches!(err, Some(IngestError::BundleTooLarge { .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_backed_bundle_holds_its_members_and_reads_its_records_again() {
+        let text = "{\n \"receipt_count\": 2,\n \"receipts\": [\n  {\"a\":1},\n  {\"a\":2}\n ],\n \"entries\": {\"x\": [1]},\n \"bundle_digest\": \"x\"\n}";
+        let dir = tempfile::tempdir().unwrap();
+        for gzip in [false, true] {
+            let (units, bundle) = open_file(&dir, text.as_bytes(), gzip).unwrap();
+            let bundle = bundle.unwrap();
+            assert!(bundle.is_file_backed());
+            assert!(bundle.bytes().is_empty());
+            // The record array is not held; the other members are built, an object in a record
+            // member too.
+            let top = bundle.top().as_object().unwrap();
+            let names: Vec<&str> = top.iter().map(|m| m.key.as_str()).collect();
+            assert_eq!(names, ["receipt_count", "entries", "bundle_digest"]);
+            let Some(Slot::Unbuilt(receipts)) = bundle.member("receipts") else {
+                panic!("receipts built");
+            };
+            assert!(receipts.is_array() && receipts.len() == 2);
+            assert!(receipts.bytes().is_empty() && receipts.build().is_err());
+            assert_eq!(
+                bundle.span("receipts").unwrap().start,
+                text.find("\"receipts\"").unwrap()
+            );
+            assert_eq!(bundle.span("bundle_digest").unwrap().end, text.len() - 2);
+            // Read again, as often as asked.
+            for _ in 0..2 {
+                let elements: Vec<Value> = receipts.elements().map(Result::unwrap).collect();
+                assert_eq!(elements.len(), 2);
+                assert_eq!(
+                    elements[1].get("a").unwrap().as_number().unwrap().text(),
+                    "2"
+                );
+            }
+            let got = units.collect::<io::Result<Vec<_>>>().unwrap();
+            assert_eq!(got, vec![rec(4, "{\"a\":1}"), rec(5, "{\"a\":2}")]);
+        }
+    }
+
+    #[test]
+    fn a_file_that_changes_between_its_reads_is_caught() {
+        let text = "{\"receipts\": [{\"a\":1}, {\"a\":2}], \"n\": 2}";
+        let dir = tempfile::tempdir().unwrap();
+        for gzip in [false, true] {
+            // The same length, one byte changed; then shorter.
+            for changed in [
+                text.replace("\"a\":2", "\"a\":3"),
+                text.replace("{\"a\":2}", "{}"),
+            ] {
+                let (units, bundle) = open_file(&dir, text.as_bytes(), gzip).unwrap();
+                let bundle = bundle.unwrap();
+                // Rewrite the file behind the first read.
+                let path = dir.path().join(if gzip { "b.json.gz" } else { "b.json" });
+                let bytes = if gzip {
+                    use std::io::Write as _;
+                    let mut gz =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                    gz.write_all(changed.as_bytes()).unwrap();
+                    gz.finish().unwrap()
+                } else {
+                    changed.clone().into_bytes()
+                };
+                std::fs::write(&path, bytes).unwrap();
+                // The record stream opened its file before the change: it reads the change (a
+                // plain file is read when the units are), or the bytes it had already read (a
+                // gzip file's first buffer); never a mix.
+                match units.collect::<io::Result<Vec<_>>>() {
+                    Err(err) => assert!(err.to_string().contains("the file changed"), "{err}"),
+                    Ok(got) => {
+                        assert!(gzip, "{got:?}");
+                        assert_eq!(got, vec![rec(1, "{\"a\":1}"), rec(1, "{\"a\":2}")]);
+                    }
+                }
+                let Some(Slot::Unbuilt(receipts)) = bundle.member("receipts") else {
+                    panic!("receipts built");
+                };
+                let last = receipts.elements().last().unwrap();
+                match last {
+                    Err(ElementError::Reread(why)) => {
+                        assert!(why.contains("the file changed"), "{why}")
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_broken_file_backed_bundle_is_a_problem_at_its_line() {
+        for (input, line) in [
+            ("{\"records\": [}", 1),
+            ("{\"records\": [1,,2]}", 1),
+            ("{\"records\": [1] 2}", 1),
+            ("{\n\"records\": [1],\n \"records\": [2]}", 3),
+            ("{\"entries\": [1], \"x\": 1,}", 1),
+            ("{\"receipts\": [1]} x", 1),
+            ("{\n\n \"receipts\": [1, [[[[", 3),
+            ("{\"receipts\": [1], \"x\": tru}", 1),
+            ("{\"receipts\": [1], \"x\"\n 1}", 2),
+            ("{\"receipts\": [1], \"x\": \"\\ud800\"}", 1),
+            ("{\"receipts\": [1], 5: 1}", 1),
+            ("{\"receipts\": [1],\n\"x\": [\n1,]}", 3),
+        ] {
+            match file_units(input).as_slice() {
+                [Unit::Problem { line: l, code, .. }] => {
+                    assert_eq!((*l, *code), (line, Code::ContainerMalformed), "{input}");
+                }
+                other => panic!("{input}: {other:?}"),
+            }
+        }
+        // A broken record is the record stream's to report, at its line, as in an array.
+        let got = file_units("{\"receipts\": [\n{\"a\": 1, \"a\": 2},\n{\"b\": 1}]}");
+        assert_eq!(
+            got,
+            vec![rec(2, "{\"a\": 1, \"a\": 2}"), rec(3, "{\"b\": 1}")]
+        );
+        // Members other than the records are bounded.
+        let dir = tempfile::tempdir().unwrap();
+        let mut big = b"{\"receipts\": [], \"x\": \"".to_vec();
+        big.resize(big.len() + super::super::reread::MAX_MEMBER_BYTES, b'a');
+        big.extend_from_slice(b"\"}");
+        let err = open_file(&dir, &big, false).err();
+        assert!(
+            matches!(err, Some(IngestError::BundleMembersTooLarge { .. })),
             "{err:?}"
         );
     }

@@ -16,6 +16,7 @@
 pub mod csv;
 pub mod json;
 pub mod jsonl;
+pub mod reread;
 pub mod syslog;
 
 use std::fs::File;
@@ -328,6 +329,22 @@ pub enum IngestError {
         /// The input.
         name: String,
     },
+    /// A bundle object read from a file holds more than [`reread::MAX_MEMBER_BYTES`] beside its
+    /// record arrays (those members are held and built).
+    #[error(
+        "{name}: the JSON bundle's members other than its record array exceed {} bytes",
+        reread::MAX_MEMBER_BYTES
+    )]
+    #[diagnostic(
+        code(audit_verify::ingest::bundle_members_too_large),
+        help(
+            "a bundle's records belong in its records, receipts or entries array, which is streamed"
+        )
+    )]
+    BundleMembersTooLarge {
+        /// The input.
+        name: String,
+    },
     /// `-` given more than once.
     #[error("standard input (-) can be read only once")]
     #[diagnostic(code(audit_verify::ingest::stdin_twice))]
@@ -602,7 +619,9 @@ pub fn open(source: &Source, forced: Option<InputFormat>) -> Result<Opened, Inge
                 }
                 (None, _) => None,
             };
-            let (units, whole) = json::open(stream, &source.name, hint)?;
+            // A regular file's bundle is read as a stream and its records read again from it.
+            let file = size.map(|_| reread::Reread::new(source.path.clone(), gzip));
+            let (units, whole) = json::open(stream, &source.name, hint, file)?;
             bundle = whole;
             (units, None)
         }

@@ -321,10 +321,13 @@ fn check_export(
     if roots.is_empty() || entries.is_empty() {
         return;
     }
-    // The bundle parsed, so its entries do: a parse error here ends the check as a bundle that
-    // does not parse would.
-    let Some(Ok(first)) = entries.elements().next() else {
-        return;
+    let first = match entries.elements().next() {
+        Some(Ok(first)) => first,
+        Some(Err(e)) => {
+            out.extend(e.finding(at, "the export's merkle_root"));
+            return;
+        }
+        None => return,
     };
     let whole = first.get("previous_hash").and_then(Value::as_str) == Some("");
     drop(first);
@@ -338,7 +341,15 @@ fn check_export(
     }
     let mut leaves = Vec::with_capacity(count);
     for entry in entries.elements() {
-        let Some(leaf) = entry.ok().and_then(|e| entry_hash(spec, &e)) else {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                out.extend(e.finding(at, "the export's merkle_root"));
+                return;
+            }
+        };
+        // An entry that cannot be hashed is reported by the record checks.
+        let Some(leaf) = entry_hash(spec, &entry) else {
             return;
         };
         leaves.push(leaf);

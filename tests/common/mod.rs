@@ -128,6 +128,40 @@ where
     run
 }
 
+/// Runs the binary with arguments and `input` on its standard input.
+#[allow(dead_code)]
+pub fn run_stdin<I, S>(args: I, input: &[u8]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_audit-verify"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env("COLUMNS", "100")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the binary");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        // The binary may stop reading early (an error): a broken pipe is not the test's concern.
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wait for the binary");
+    writer.join().expect("stdin writer");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    run.assert_no_panic();
+    run
+}
+
 /// Runs `verify --format json` on a file with key files from `testdata/keys`.
 pub fn verify_json(file: &Path, keys: &[&str], extra: &[&str]) -> Run {
     let mut args: Vec<String> = vec![

@@ -21,6 +21,7 @@ use crate::canon::pyjson::{self, Dialect, Writer, cmp_names};
 use crate::crypto::{KeyAlg, PublicKey, Signature, StreamVerifier};
 use crate::finding::{Code, Finding, Location};
 use crate::ingest::json::{Bundle, Slot, Unbuilt};
+use crate::ingest::reread::ElementError;
 use crate::keys::Key;
 use crate::profile::engine::sha256;
 use crate::profile::record::{get, short};
@@ -82,8 +83,8 @@ enum Part<'b> {
 enum Unwritten {
     /// A value the dialect cannot print.
     Canon(CanonError),
-    /// A receipt that does not parse: cannot happen, the bundle parsed.
-    Parse,
+    /// A receipt that could not be read (see [`ElementError::finding`]).
+    Unread(ElementError),
 }
 
 /// The members of an Audit Pack's signed projection (§9.2 `signed_bundle_payload`), unsorted:
@@ -120,7 +121,7 @@ fn pack_projection(
         Some(Slot::Built(v)) => Part::Value(Cow::Borrowed(v)),
         Some(Slot::Unbuilt(r)) if r.is_array() => Part::Receipts(r),
         // No pack that asqav writes has an object there; it is signed as it stands, so built whole.
-        Some(Slot::Unbuilt(r)) => Part::Value(Cow::Owned(r.build().map_err(|_| Unwritten::Parse)?)),
+        Some(Slot::Unbuilt(r)) => Part::Value(Cow::Owned(r.build().map_err(Unwritten::Unread)?)),
     };
     let mut members = vec![
         get_or("organization_id", Value::Null),
@@ -184,7 +185,7 @@ fn write_projection(
             Part::Receipts(r) => {
                 w.begin_array();
                 for receipt in r.elements() {
-                    let receipt = receipt.map_err(|_| Unwritten::Parse)?;
+                    let receipt = receipt.map_err(Unwritten::Unread)?;
                     each(&receipt);
                     if failed.is_some() {
                         continue;
@@ -430,8 +431,10 @@ fn check_audit_pack(bundle: &Bundle, at: &Location, env: &Env<'_>, out: &mut Vec
             ));
             return;
         }
-        // As for a bundle that does not parse: nothing to check.
-        Err(Unwritten::Parse) => return,
+        Err(Unwritten::Unread(e)) => {
+            out.extend(e.finding(at, "the pack's digest and signature"));
+            return;
+        }
     }
     let pack = bundle.top();
     let digest = format!("sha256:{}", hex::encode(hash.finalize()));
@@ -572,9 +575,12 @@ fn check_compliance_bundle(bundle: &Bundle, at: &Location, out: &mut Vec<Finding
     let mut leaves = Vec::with_capacity(n);
     let mut canonical = Vec::new();
     for r in receipts(bundle).iter().flat_map(Unbuilt::elements) {
-        // The bundle parsed, so its receipts do: as for a bundle that does not, nothing more.
-        let Ok(r) = r else {
-            return;
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                out.extend(e.finding(at, "the bundle's receipt hashes"));
+                return;
+            }
         };
         canonical.clear();
         match pyjson::write(Dialect::AsqavJcs, &r, &mut canonical) {
