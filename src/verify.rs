@@ -14,8 +14,8 @@
 //! [`crate::profile::engine`] and [`crate::profile::links`].
 //!
 //! Memory is bounded by the batch size and the number of chains (itself bounded: `--max-chains`),
-//! never by the file size; a JSON bundle object adds its own bytes and, for an asqav Audit Pack,
-//! the canonical bytes of its signed projection (see [`crate::ingest::json`]).
+//! never by the file size; a JSON bundle object adds its members beside its records (and its
+//! bytes, when read from standard input: see [`crate::ingest::json`]).
 
 use rayon::prelude::*;
 
@@ -187,8 +187,9 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                     checker = Some(c);
                 }
             }
-            // The bundle-level checks (a bundle object's members read, its signed projection
-            // canonicalized receipt by receipt and its signature verified) need only the profile:
+            // The bundle-level checks (a bundle object's members read, its records read again, its
+            // signed projection canonicalized receipt by receipt into its digest and its signature
+            // check) need only the profile:
             // they run on their own thread while the records are checked, and their findings follow
             // the records' as before.
             let (bundle_job, bundle_late) = match (bundle, runner.as_ref()) {

@@ -1,16 +1,24 @@
 //! JSON containers: a top-level array of records (streamed element by element), or a bundle
-//! object (read whole, up to [`MAX_BUNDLE_BYTES`]) whose records are the array in its first member
+//! object whose records are the array in its first member
 //! among [`RECORD_MEMBERS`] (`records`; asqav Audit Pack and ComplianceBundle `receipts`; AGT
 //! `export()` `entries`), or the single object in its `entry` member (AGT `get_proof()`); any other
 //! object is itself one record (a single receipt file).
 //!
-//! A bundle is checked whole by the strict parser without being built as one value: the values of
-//! its [`RECORD_MEMBERS`] are checked as thoroughly but left unbuilt
-//! ([`crate::canon::json::parse_python_shallow`]), so what stays in memory is the file's bytes and
-//! its other, small members. The bytes are read once and shared, not copied: the record array is
-//! split from them like any array, and the [`Bundle`] handed on lets profiles check what the
-//! bundle itself states (digests, signatures, Merkle roots, counts), reading the record array
-//! element by element from the same bytes.
+//! A bundle from a regular file is read as a stream ([`super::reread`]): its members other than
+//! the record arrays are read and built, its record arrays walked and hashed; the record stream
+//! and the bundle-level checks read the arrays again from the file, each checking that it read the
+//! same bytes. Its records are strictly parsed one at a time, by the record stream (a broken one is
+//! a finding at its line, as in an array) and by the bundle checks.
+//!
+//! A bundle from standard input or a FIFO cannot be read twice: it is read whole (up to
+//! [`MAX_BUNDLE_BYTES`]) and checked whole by the strict parser without being built as one value:
+//! the values of its [`RECORD_MEMBERS`] are checked as thoroughly but left unbuilt
+//! ([`crate::canon::json::parse_python_shallow`]), so what stays in memory is its bytes and its
+//! other, small members. The bytes are read once and shared, not copied: the record array is split
+//! from them like any array.
+//!
+//! Either way the [`Bundle`] handed on lets profiles check what the bundle itself states (digests,
+//! signatures, Merkle roots, counts), reading the record array element by element.
 //!
 //! The array is split without building values: the splitter tracks strings, escapes and nesting
 //! depth to find where each element ends, so each element's exact bytes go to the strict parser
@@ -634,27 +642,35 @@ impl ArraySplitter {
             let mut k = 0;
             let mut done = false;
             while k < buf.len() {
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                        k += 1;
+                        continue;
+                    }
+                    // The plain run of the string at once: most of a record's bytes.
+                    let Some(j) = memchr::memchr2(b'"', b'\\', &buf[k..]) else {
+                        k = buf.len();
+                        continue;
+                    };
+                    k += j + 1;
+                    if buf[k - 1] == b'\\' {
+                        escaped = true;
+                    } else {
+                        in_string = false;
+                        if depth == 0 {
+                            done = true;
+                            break;
+                        }
+                    }
+                    continue;
+                }
                 let b = buf[k];
-                if !in_string && depth == 0 && (b == b',' || b == b']') {
+                if depth == 0 && (b == b',' || b == b']') {
                     done = true;
                     break;
                 }
                 k += 1;
-                if in_string {
-                    match (escaped, b) {
-                        (true, _) => escaped = false,
-                        (false, b'\\') => escaped = true,
-                        (false, b'"') => {
-                            in_string = false;
-                            if depth == 0 {
-                                done = true;
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    continue;
-                }
                 match b {
                     b'"' => in_string = true,
                     // Saturating: 2^32 brackets would otherwise overflow (the unit is too long
@@ -1209,5 +1225,53 @@ mod tests {
             matches!(err, Some(IngestError::BundleMembersTooLarge { .. })),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn elements_split_the_same_whatever_the_read_buffer() {
+        // Escapes, quotes and brackets inside strings, across every buffer boundary.
+        let input = "[{\"a\":\"x\\\\\",\"b\":\"],[{\\\"\"},\n \"s\\\"]\", [1,{\"c\":\"}\"}],\"\\\\\\\\\" ,{}]";
+        let split = |cap: usize| {
+            let reader =
+                io::BufReader::with_capacity(cap, io::Cursor::new(input.as_bytes().to_vec()));
+            ArraySplitter::new(Box::new(reader), 1, 0)
+                .collect::<io::Result<Vec<_>>>()
+                .unwrap()
+        };
+        let want = split(4096);
+        assert_eq!(want.len(), 5, "{want:?}");
+        for unit in &want {
+            let Unit::Record { bytes, .. } = unit else {
+                panic!("{unit:?}");
+            };
+            parse_python(bytes, &Limits::default()).unwrap();
+        }
+        for cap in 1..=9 {
+            assert_eq!(split(cap), want, "buffer of {cap}");
+        }
+        // The first pass over a bundle walks the same elements whatever its buffer.
+        let bundle = format!("{{\"x\": \"}}\\\\\", \"records\": {input}, \"y\": [\"]\"]}}");
+        for cap in [1, 2, 3, 5, 8, 4096] {
+            let reader =
+                io::BufReader::with_capacity(cap, io::Cursor::new(bundle.clone().into_bytes()));
+            let scan = scan_object(Box::new(reader), 1, 0).unwrap();
+            let lens: Vec<(String, usize)> = scan
+                .members
+                .iter()
+                .map(|m| match m {
+                    Scanned::Built(m) => (m.key.clone(), m.value_span.len()),
+                    Scanned::Array { member, len, .. } => (member.key.clone(), *len),
+                })
+                .collect();
+            assert_eq!(
+                lens,
+                [
+                    ("x".to_string(), 5),
+                    ("records".to_string(), 5),
+                    ("y".to_string(), 5)
+                ],
+                "buffer of {cap}"
+            );
+        }
     }
 }

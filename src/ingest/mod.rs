@@ -8,10 +8,13 @@
 //! container-specific bytes and the same records give the same verdict in any container.
 //!
 //! Everything streams with bounded buffers: a unit longer than [`MAX_LINE_BYTES`] is skipped
-//! without being held, so memory is bounded by the batch size whatever the input's size. The one
-//! exception is a JSON bundle *object*, whose bytes are read whole (up to [`MAX_BUNDLE_BYTES`]),
-//! once, and shared between its record stream and the bundle-level checks; it is parsed without
-//! building its record array, whose elements are built one at a time (see [`json`]).
+//! without being held, so memory is bounded by the batch size whatever the input's size. A JSON
+//! bundle *object* from a regular file is read as a stream too, its record arrays read again from
+//! the file for the records and for the bundle-level checks (see [`reread`]). The one exception is
+//! a bundle object from standard input or a FIFO, which cannot be read twice: its bytes are read
+//! whole (up to [`MAX_BUNDLE_BYTES`]), once, and shared between its record stream and the
+//! bundle-level checks; it is parsed without building its record array, whose elements are built
+//! one at a time (see [`json`]).
 
 pub mod csv;
 pub mod json;
@@ -35,7 +38,8 @@ pub use jsonl::{Line, LineReader};
 /// is not a genuine record; it is reported as `input.line_too_long` and skipped without buffering.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
-/// Largest JSON bundle object read (it is held whole: its bundle-level checks cover all of it).
+/// Largest JSON bundle object held whole (one read from standard input or a FIFO, which cannot be
+/// read twice; or a file's object without a record array).
 pub const MAX_BUNDLE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Most files taken from one directory.

@@ -444,23 +444,30 @@ impl Scanner {
             let mut k = 0;
             let mut done = false;
             while k < buf.len() {
-                let b = buf[k];
                 if in_string {
-                    k += 1;
-                    match (escaped, b) {
-                        (true, _) => escaped = false,
-                        (false, b'\\') => escaped = true,
-                        (false, b'"') => {
-                            in_string = false;
-                            if depth == 0 {
-                                done = true;
-                                break;
-                            }
+                    if escaped {
+                        escaped = false;
+                        k += 1;
+                        continue;
+                    }
+                    // The plain run of the string at once: most of a record's bytes.
+                    let Some(j) = memchr::memchr2(b'"', b'\\', &buf[k..]) else {
+                        k = buf.len();
+                        continue;
+                    };
+                    k += j + 1;
+                    if buf[k - 1] == b'\\' {
+                        escaped = true;
+                    } else {
+                        in_string = false;
+                        if depth == 0 {
+                            done = true;
+                            break;
                         }
-                        _ => {}
                     }
                     continue;
                 }
+                let b = buf[k];
                 if depth == 0 && matches!(b, b',' | b']' | b'}') {
                     done = true;
                     break;
