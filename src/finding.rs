@@ -89,7 +89,7 @@ codes! {
         "lines end in CR LF; the CR is removed before parsing and hashes are unaffected";
     ContainerMalformed => "container.malformed", Error, Input,
         "the container cannot deliver a record here",
-        "a syslog frame, CSV row or JSON array element is broken (truncated, merged, wrong octet count, unbalanced quote): data was damaged or cut";
+        "a syslog frame, CSV row or JSON array element is broken (truncated, merged, wrong octet count, unbalanced quote): data was damaged or cut. Also a bundle object's file that could not be read again, or changed while it was verified, when its bundle-level checks read its records again (`docs/limits.md`)";
     ContainerLossy => "container.lossy", Warning, Integrity,
         "the container cannot carry everything the hashes cover",
         "the records are rebuilt from the container's fields only (e.g. CSV columns); links and signatures that cover other members cannot be recomputed, so what they protect is reported as not established, not as tampered";
@@ -122,7 +122,7 @@ codes! {
         "the member does not have the type or format the profile requires (for example prev_hash as 64 lowercase hex)";
     CanonUnsupported => "canon.unsupported_value", Warning, Integrity,
         "value outside the canonicalization domain",
-        "the record holds a value RFC 8785 cannot represent exactly (an integer beyond 2^53 or a non-finite number); its hash and signature could not be recomputed, so integrity is not established";
+        "the record holds a value RFC 8785 cannot represent exactly (an integer beyond 2^53 or a non-finite number); its hash and signature could not be recomputed, so integrity is not established. Also a bundle-level digest or signature (Audit Pack, ComplianceBundle, AGT export root) that cannot be recomputed because one of the bundle's records does not parse or is over the record limit (the record itself is reported at its line)";
     LimitChains => "limit.chains", Warning, Integrity,
         "more chains than the limit on chains",
         "the export has more chains (sessions) than --max-chains allows: records of the chains beyond the limit were read, hashed and signature-checked, but not linked, sequenced or timed against their chains, and those chains are not listed, so integrity is not established (inconclusive). Raise --max-chains (each chain costs about 1 KiB of memory) or split the export";
