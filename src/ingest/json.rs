@@ -1274,4 +1274,20 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn millions_of_tiny_members_are_bounded_like_one_large_one() {
+        // 600,000 members of 7 bytes each: 4 MiB of text, but each member's structures count.
+        let mut text = b"{\"receipts\": []".to_vec();
+        for i in 0..600_000u32 {
+            text.extend_from_slice(format!(",\"{:x}\":1", i).as_bytes());
+        }
+        text.push(b'}');
+        let dir = tempfile::tempdir().unwrap();
+        let err = open_file(&dir, &text, false).err();
+        assert!(
+            matches!(err, Some(IngestError::BundleMembersTooLarge { .. })),
+            "{err:?}"
+        );
+    }
 }

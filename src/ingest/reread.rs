@@ -21,8 +21,14 @@ use crate::canon::json::{Limits, Member, ParseError, ParseErrorKind, Value, pars
 use crate::finding::{Code, Finding, Location};
 
 /// Most bytes of a file-backed bundle's members other than its record arrays (they are held and
-/// built): 64 MiB.
+/// built): 64 MiB of text, each member counted with its structures. Built values take more than
+/// their text (a value tree costs up to about 20 times the text of an array of one-digit
+/// numbers), as for any record.
 pub const MAX_MEMBER_BYTES: usize = 64 * 1024 * 1024;
+
+/// What a held member costs besides its text, counted against [`MAX_MEMBER_BYTES`]: its name's
+/// entry in the duplicate check and its `Member` (name, value, spans).
+const MEMBER_OVERHEAD: usize = 128;
 
 /// Longest member name of a bundle object.
 const MAX_NAME_BYTES: usize = 64 * 1024;
@@ -627,8 +633,9 @@ impl Scanner {
                 }
                 Err(e) => return Err(e),
             };
-            // Names are held too (and counted, so that a million small members are bounded).
-            self.held += key.len() + 2;
+            // Names are held too, each with its member's structures (counted as
+            // [`MEMBER_OVERHEAD`] bytes, so that millions of tiny members are bounded too).
+            self.held += key.len() + 2 + MEMBER_OVERHEAD;
             if !names.insert(key.clone()) {
                 let error = ParseError {
                     kind: ParseErrorKind::DuplicateKey(key),
