@@ -581,6 +581,67 @@ enum State {
     Done,
 }
 
+/// Where a JSON value's text ends, found chunk by chunk without parsing it: strings (with their
+/// escapes) and bracket nesting are tracked, so that a delimiter inside either is not taken for
+/// the end. Shared by the array splitter and the bundle's first pass ([`super::reread`]).
+#[derive(Debug, Default)]
+pub(super) struct Extent {
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Extent {
+    /// Scans the next chunk of the value's text: how many of its bytes belong to the value, and
+    /// whether the value ends there (before a byte of `stops` outside any string and bracket,
+    /// after the closing quote of a string, or after the bracket that closes it).
+    pub(super) fn scan(&mut self, buf: &[u8], stops: &[u8]) -> (usize, bool) {
+        let mut k = 0;
+        while k < buf.len() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                    k += 1;
+                    continue;
+                }
+                // The plain run of the string at once: most of a record's bytes.
+                let Some(j) = memchr::memchr2(b'"', b'\\', &buf[k..]) else {
+                    return (buf.len(), false);
+                };
+                k += j + 1;
+                if buf[k - 1] == b'\\' {
+                    self.escaped = true;
+                } else {
+                    self.in_string = false;
+                    if self.depth == 0 {
+                        return (k, true);
+                    }
+                }
+                continue;
+            }
+            let b = buf[k];
+            if self.depth == 0 && stops.contains(&b) {
+                return (k, true);
+            }
+            k += 1;
+            match b {
+                b'"' => self.in_string = true,
+                // Saturating: 2^32 brackets would otherwise overflow (the unit is too long
+                // anyway).
+                b'{' | b'[' => self.depth = self.depth.saturating_add(1),
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        return (k, true);
+                    }
+                }
+                _ => {}
+            }
+        }
+        (k, false)
+    }
+}
+
 /// Streams the elements of a JSON array.
 pub struct ArraySplitter {
     cur: ByteCursor<Box<dyn BufRead + Send>>,
@@ -631,61 +692,13 @@ impl ArraySplitter {
         let line = self.cur.line;
         let mut out = Vec::new();
         let mut len: u64 = 0;
-        let mut depth: u32 = 0;
-        let mut in_string = false;
-        let mut escaped = false;
+        let mut extent = Extent::default();
         loop {
             let buf = self.cur.fill()?;
             if buf.is_empty() {
                 return Ok(self.broken("the JSON array ends inside an element (truncated)".into()));
             }
-            let mut k = 0;
-            let mut done = false;
-            while k < buf.len() {
-                if in_string {
-                    if escaped {
-                        escaped = false;
-                        k += 1;
-                        continue;
-                    }
-                    // The plain run of the string at once: most of a record's bytes.
-                    let Some(j) = memchr::memchr2(b'"', b'\\', &buf[k..]) else {
-                        k = buf.len();
-                        continue;
-                    };
-                    k += j + 1;
-                    if buf[k - 1] == b'\\' {
-                        escaped = true;
-                    } else {
-                        in_string = false;
-                        if depth == 0 {
-                            done = true;
-                            break;
-                        }
-                    }
-                    continue;
-                }
-                let b = buf[k];
-                if depth == 0 && (b == b',' || b == b']') {
-                    done = true;
-                    break;
-                }
-                k += 1;
-                match b {
-                    b'"' => in_string = true,
-                    // Saturating: 2^32 brackets would otherwise overflow (the unit is too long
-                    // anyway).
-                    b'{' | b'[' => depth = depth.saturating_add(1),
-                    b'}' | b']' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            done = true;
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-            }
+            let (k, done) = extent.scan(buf, b",]");
             let room = MAX_LINE_BYTES.saturating_sub(out.len());
             out.extend_from_slice(&buf[..k.min(room)]);
             len += k as u64;

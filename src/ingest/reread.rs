@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use sha2::{Digest as _, Sha256};
 
-use super::json::{ArraySplitter, RECORD_MEMBERS};
+use super::json::{ArraySplitter, Extent, RECORD_MEMBERS};
 use super::{ByteCursor, MAX_LINE_BYTES, Unit, Units};
 use crate::canon::json::{Limits, Member, ParseError, ParseErrorKind, Value, parse_python_shallow};
 use crate::finding::{Code, Finding, Location};
@@ -387,7 +387,7 @@ struct Scanner {
 }
 
 /// How a value's text ended.
-enum Extent {
+enum Walked {
     /// Its length.
     Len(u64),
     /// The stream ended inside it.
@@ -437,61 +437,15 @@ impl Scanner {
     /// Consumes one value's text, up to the `,`, `]` or `}` that follows it outside any string
     /// and bracket (or the closing quote of a string, or the bracket that closes it), keeping at
     /// most `room` of its bytes in `keep`.
-    fn value(&mut self, mut keep: Option<&mut Vec<u8>>, room: usize) -> io::Result<Extent> {
+    fn value(&mut self, mut keep: Option<&mut Vec<u8>>, room: usize) -> io::Result<Walked> {
         let mut len: u64 = 0;
-        let mut depth: u32 = 0;
-        let mut in_string = false;
-        let mut escaped = false;
+        let mut extent = Extent::default();
         loop {
             let buf = self.cur.fill()?;
             if buf.is_empty() {
-                return Ok(Extent::Truncated);
+                return Ok(Walked::Truncated);
             }
-            let mut k = 0;
-            let mut done = false;
-            while k < buf.len() {
-                if in_string {
-                    if escaped {
-                        escaped = false;
-                        k += 1;
-                        continue;
-                    }
-                    // The plain run of the string at once: most of a record's bytes.
-                    let Some(j) = memchr::memchr2(b'"', b'\\', &buf[k..]) else {
-                        k = buf.len();
-                        continue;
-                    };
-                    k += j + 1;
-                    if buf[k - 1] == b'\\' {
-                        escaped = true;
-                    } else {
-                        in_string = false;
-                        if depth == 0 {
-                            done = true;
-                            break;
-                        }
-                    }
-                    continue;
-                }
-                let b = buf[k];
-                if depth == 0 && matches!(b, b',' | b']' | b'}') {
-                    done = true;
-                    break;
-                }
-                k += 1;
-                match b {
-                    b'"' => in_string = true,
-                    b'{' | b'[' => depth = depth.saturating_add(1),
-                    b'}' | b']' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            done = true;
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-            }
+            let (k, done) = extent.scan(buf, b",]}");
             if let Some(out) = keep.as_deref_mut() {
                 let take = k.min(room.saturating_sub(out.len()));
                 out.extend_from_slice(&buf[..take]);
@@ -499,25 +453,26 @@ impl Scanner {
             len += k as u64;
             self.advance(k)?;
             if done {
-                return Ok(Extent::Len(len));
+                return Ok(Walked::Len(len));
             }
         }
     }
 
-    /// Reads and parses one held value (a member name when `name`), whose text starts here.
+    /// Reads and parses one held value (a member's value, or its name), whose text starts here,
+    /// keeping at most `room` bytes of it.
     fn held(&mut self, room: usize) -> Result<(Value, Range<u64>, bool), ScanError> {
         let (line, start) = (self.cur.line, self.cur.bytes);
         let mut text = Vec::new();
         let len = match self.value(Some(&mut text), room.saturating_add(1))? {
-            Extent::Len(0) => {
+            Walked::Len(0) => {
                 let found = self.cur.fill()?.first().copied().unwrap_or(b' ');
                 return Err(self.broken(format!(
                     "the JSON bundle is not valid JSON: expected a value, found {:?}",
                     char::from(found)
                 )));
             }
-            Extent::Len(n) => n,
-            Extent::Truncated => {
+            Walked::Len(n) => n,
+            Walked::Truncated => {
                 return Err(self.broken("the JSON bundle ends inside a value (truncated)"));
             }
         };
@@ -573,8 +528,8 @@ impl Scanner {
                 Some(_) => {}
             }
             match self.value(None, 0)? {
-                Extent::Len(_) => n += 1,
-                Extent::Truncated => {
+                Walked::Len(_) => n += 1,
+                Walked::Truncated => {
                     return Err(self.broken("the JSON array ends inside an element (truncated)"));
                 }
             }

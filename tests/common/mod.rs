@@ -119,6 +119,11 @@ where
         .env("COLUMNS", "100")
         .output()
         .expect("run the binary");
+    finished(&out)
+}
+
+/// The run of a finished binary, checked for panics.
+fn finished(out: &std::process::Output) -> Run {
     let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -153,13 +158,7 @@ where
     });
     let out = child.wait_with_output().expect("wait for the binary");
     writer.join().expect("stdin writer");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    run.assert_no_panic();
-    run
+    finished(&out)
 }
 
 /// Runs `verify --format json` on a file with key files from `testdata/keys`.
