@@ -35,6 +35,9 @@ use crate::sig::SigContext;
 const BATCH_UNITS: usize = 2048;
 /// A batch ends early once its units hold this many bytes (large signed records).
 const BATCH_BYTES: usize = 2 * 1024 * 1024;
+/// Most units one worker prepares without offering the rest to the others, so that a batch ends
+/// on all workers at about the same time.
+const PIECE_UNITS: usize = 8;
 
 /// Progress observer; the binary shows a bar, tests pass [`NoProgress`].
 pub trait Progress: Sync {
@@ -219,6 +222,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                         || {
                             units
                                 .into_par_iter()
+                                .with_max_len(PIECE_UNITS)
                                 .map(|(at, bytes, context)| {
                                     (at.record != u64::MAX)
                                         .then(|| active.prepare(at, bytes, context))
