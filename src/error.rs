@@ -33,19 +33,21 @@ pub enum Error {
         name: String,
     },
 
-    /// No line of the input is a JSON value.
-    #[error("{name} is not a JSON Lines export: line {line}: {detail}")]
-    #[diagnostic(
-        code(audit_verify::input::not_jsonl),
-        help("an export holds one JSON object per line; check that this is the right file")
-    )]
+    /// No record of the input could be read.
+    #[error("{name} is not {what}: line {line}: {detail}")]
+    #[diagnostic(code(audit_verify::input::not_jsonl))]
     NotAnExport {
         /// The input.
         name: String,
+        /// The container it was read as, e.g. "a JSON Lines export".
+        what: &'static str,
         /// The first line tried.
         line: u64,
         /// The parser's complaint.
         detail: String,
+        /// What the container should hold.
+        #[help]
+        help: &'static str,
     },
 
     /// The records match no known profile.

@@ -25,7 +25,7 @@ use crate::checkpoint::{self, anchor::Anchors};
 use crate::config::VerifyConfig;
 use crate::error::Error;
 use crate::finding::{Code, Finding, Location, QUOTE_LIMIT, make_quote};
-use crate::ingest::{self, IngestError, MAX_LINE_BYTES, Unit};
+use crate::ingest::{self, IngestError, InputFormat, MAX_LINE_BYTES, Unit};
 use crate::keys::KeyRing;
 use crate::profile::{Checker, Profile, Runner};
 use crate::report::{InputSummary, KeySummary, Report};
@@ -134,6 +134,8 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
     }
     let mut inputs = Vec::new();
     let mut first_failure: Option<(usize, u64, String)> = None;
+    // The container each input was read as, for the error when nothing in it was a record.
+    let mut formats = Vec::new();
 
     let sources = ingest::expand(&config.inputs)?;
     // Until a record parses, lines are unparseable whatever the profile: the AAT engine reports them.
@@ -158,6 +160,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                 bundle,
                 units,
             } = ingest::open(source, config.input_format)?;
+            formats.push(format);
             let summary = InputSummary {
                 file: source.name.clone(),
                 format: format.as_str().into(),
@@ -335,10 +338,13 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
 
     let (Some(runner), Some(checker)) = (runner, checker) else {
         let (src, line, detail) = first_failure.unwrap_or((0, 1, "no JSON value".into()));
+        let (what, help) = not_an_export(formats.get(src).copied());
         return Err(Error::NotAnExport {
             name: sources.get(src).map_or_else(names, |s| s.name.clone()),
+            what,
             line,
             detail,
+            help,
         });
     };
 
@@ -624,4 +630,27 @@ fn key_summaries(keys: &[crate::keys::Key]) -> Vec<KeySummary> {
                 .collect(),
         })
         .collect()
+}
+
+/// What an input read as `format` should have been, and what such an input holds, for
+/// [`Error::NotAnExport`].
+fn not_an_export(format: Option<InputFormat>) -> (&'static str, &'static str) {
+    match format {
+        Some(InputFormat::Json) => (
+            "a JSON export",
+            "a JSON export is one array of record objects or one bundle object holding them; check that this is the right file",
+        ),
+        Some(InputFormat::Syslog) => (
+            "a syslog export",
+            "a syslog export holds one message per line (RFC 5424 or RFC 3164) or octet-counted frames (RFC 6587), each with a JSON record as its message; check that this is the right file",
+        ),
+        Some(InputFormat::Csv) => (
+            "a CSV export",
+            "a CSV export has a header row naming the record's members and one record per row; check that this is the right file",
+        ),
+        Some(InputFormat::Jsonl) | None => (
+            "a JSON Lines export",
+            "an export holds one JSON object per line; check that this is the right file",
+        ),
+    }
 }

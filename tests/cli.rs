@@ -163,6 +163,27 @@ fn inputs_that_cannot_be_verified_are_errors_with_exit_2() {
             write(dir.path(), "gz.jsonl.gz", &[0x1f, 0x8b, 8, 0, 0, 0]),
             "cannot read",
         ),
+        // The error names the container the input was read as, and what that container holds.
+        (
+            write(
+                dir.path(),
+                "bundle.json",
+                b"{\n \"records\": [],\n \"records\": []\n}\n",
+            ),
+            "is not a JSON export: line 3",
+        ),
+        (
+            write(dir.path(), "array.json", b"[\n nul\n]\n"),
+            "is not a JSON export: line 2",
+        ),
+        (
+            write(
+                dir.path(),
+                "messages.log",
+                b"<13>1 2026-01-01T00:00:00Z host app - - - not json\n",
+            ),
+            "is not a syslog export: line 1",
+        ),
         (dir.path().join("missing.jsonl"), "cannot read"),
         (
             PathBuf::from("/dev/null"),
