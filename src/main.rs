@@ -199,6 +199,21 @@ fn run_merge(
 }
 
 fn run_verify(args: VerifyArgs) -> ExitCode {
+    // `audit-verify --quiet verify FILE` reads as the default command with inputs `verify` and
+    // FILE: say so rather than that a file named `verify` cannot be read.
+    if let Some(name) = args.inputs.iter().find_map(|p| {
+        let name = p.to_str()?;
+        let command = Cli::command();
+        (command.find_subcommand(name).is_some() && !p.exists()).then(|| name.to_owned())
+    }) {
+        return fail(miette::miette!(
+            code = "audit_verify::usage::command_after_options",
+            help = format!(
+                "put the command first and its options after it: audit-verify {name} [OPTIONS] ..."
+            ),
+            "`{name}` is a command, but it comes after options, so it was taken for an input file"
+        ));
+    }
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,

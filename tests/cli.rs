@@ -453,3 +453,19 @@ fn same_inputs_give_identical_json() {
     let b = verify_json(&path, &["gen.jwks.json"], &["--jobs", "2"]).stdout;
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_command_after_options_is_a_usage_error_naming_it() {
+    let trail = testdata("aat/ok--spec10.jsonl");
+    let r = run(["--quiet".as_ref(), "verify".as_ref(), trail.as_os_str()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "no report on error");
+    assert!(
+        r.stderr.contains("`verify` is a command") && r.stderr.contains("command_after_options"),
+        "{}",
+        r.stderr
+    );
+    // The default command itself still takes options before its inputs.
+    let r = run(["--quiet".as_ref(), trail.as_os_str()]);
+    assert_ne!(r.code, 2, "{}", r.stderr);
+}
