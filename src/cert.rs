@@ -943,7 +943,7 @@ fn join(acc: &mut ChainCert, next: &ChainCert) -> Result<(), String> {
         ));
     }
     if let (Some(a), Some(b)) = (acc.head.sequence, next.start.sequence) {
-        if b != a + 1 {
+        if a.checked_add(1) != Some(b) {
             return Err(format!(
                 "sequence_number jumps from {a} to {b} at the boundary"
             ));

@@ -491,7 +491,8 @@ fn check_anchored_head(
                 }
             }
             if let (Some(q), Some(hs)) = (facts.seq, a.sequence) {
-                if q != hs + 1 {
+                let next = hs.checked_add(1);
+                if next != Some(q) {
                     out.push(
                         p.finding(
                             Code::AnchorMismatch,
@@ -500,7 +501,10 @@ fn check_anchored_head(
                             ),
                             Some("sequence_number"),
                         )
-                        .expected_found((hs + 1).to_string(), q.to_string()),
+                        .expected_found(
+                            next.map_or_else(|| format!("none after {hs}"), |n| n.to_string()),
+                            q.to_string(),
+                        ),
                     );
                 }
             }
@@ -703,35 +707,43 @@ fn check_seq(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Find
             s.numbered = true;
         }
         (true, Some(q), Some(max)) => {
-            let next = max + 1;
-            let (code, message) = if q == next {
-                return;
-            } else if q > next {
-                (
-                    Code::SeqGap,
-                    format!(
-                        "sequence_number jumps from {max} to {q}: {} record(s) missing",
-                        q - next
-                    ),
-                )
-            } else if q == max {
-                (
-                    Code::SeqDuplicate,
-                    format!("sequence_number {q} repeats the previous record's"),
-                )
-            } else {
-                (
-                    Code::SeqRegression,
-                    format!("sequence_number {q} comes after {max}"),
-                )
-            };
-            out.push(
-                p.finding(code, message, Some("sequence_number"))
-                    .expected_found(next.to_string(), q.to_string()),
-            );
+            if let Some((code, message, expected)) = sequence_step("sequence_number", max, q) {
+                out.push(
+                    p.finding(code, message, Some("sequence_number"))
+                        .expected_found(expected, q.to_string()),
+                );
+            }
         }
         _ => {}
     }
+}
+
+/// How sequence number `q` in member `field` follows `max`, the highest before it: `None` when
+/// it is the next one, else the code and message of a gap, a repeat or a regression, and the
+/// number expected. Numbers up to `u64::MAX` are compared without overflow: after `u64::MAX` no
+/// number follows.
+pub(crate) fn sequence_step(field: &str, max: u64, q: u64) -> Option<(Code, String, String)> {
+    let next = max.checked_add(1);
+    let (code, message) = match next {
+        Some(next) if q == next => return None,
+        Some(next) if q > next => (
+            Code::SeqGap,
+            format!(
+                "{field} jumps from {max} to {q}: {} record(s) withheld or removed",
+                q - next
+            ),
+        ),
+        _ if q == max => (
+            Code::SeqDuplicate,
+            format!("{field} {q} repeats the previous record's"),
+        ),
+        _ => (
+            Code::SeqRegression,
+            format!("{field} {q} comes after {max}"),
+        ),
+    };
+    let expected = next.map_or_else(|| format!("none after {max}"), |n| n.to_string());
+    Some((code, message, expected))
 }
 
 fn check_time(s: &ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
@@ -805,7 +817,7 @@ fn check_close(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Fi
                 .expected_found(count.to_string(), present.to_string()),
             );
         } else if !from_genesis {
-            if let Some(q) = facts.seq.filter(|&q| q + 1 != count) {
+            if let Some(q) = facts.seq.filter(|&q| q.checked_add(1) != Some(count)) {
                 out.push(
                     p.finding(
                         Code::SessionCountMismatch,
@@ -814,7 +826,7 @@ fn check_close(s: &mut ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Fi
                         ),
                         Some("action_detail"),
                     )
-                    .expected_found(count.to_string(), (q + 1).to_string()),
+                    .expected_found(count.to_string(), (u128::from(q) + 1).to_string()),
                 );
             }
         }

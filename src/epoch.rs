@@ -481,15 +481,12 @@ fn finish_one(id: String, e: EpochState, out: &mut Vec<Finding>) -> EpochResult 
         ));
         return result(id, &e, None, EpochStatus::Unverifiable);
     }
-    // Leaves present ahead of the contiguous prefix mean a gap at `next`.
-    let highest = e.pending.keys().next_back().map(|k| k + 1);
-    let span = match (e.tree_size, highest) {
-        (Some(n), _) => Some(n),
-        (None, Some(h)) => Some(h),
-        (None, None) => None,
-    };
-    if let Some(n) = span.filter(|&n| n > e.next) {
-        let missing = n - e.next - e.pending.len() as u64;
+    // Leaves present ahead of the contiguous prefix mean a gap at `next`. Counted in u128: a
+    // leaf_index may be u64::MAX when the epoch declares no tree_size.
+    let highest = e.pending.keys().next_back().map(|&k| u128::from(k) + 1);
+    let span = e.tree_size.map(u128::from).or(highest);
+    if let Some(n) = span.filter(|&n| n > u128::from(e.next)) {
+        let missing = n - u128::from(e.next) - e.pending.len() as u128;
         let at = e.gap_at.clone().unwrap_or_else(|| e.last.clone());
         let of = match e.tree_size {
             Some(n) => format!("{n}"),

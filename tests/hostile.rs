@@ -1418,3 +1418,65 @@ fn memory_per_chain_is_small_and_flat() {
     }
     assert_rss_below(peaks[1], 128, "25,000 sessions");
 }
+
+/// Sequence numbers, close records and leaf indexes at `u64::MAX`: the checks compare without
+/// overflow (nothing follows `u64::MAX`), and the binary does not panic.
+#[test]
+fn numbers_at_u64_max_in_sequences_close_records_and_leaf_indexes_are_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let codes = |r: &Run| {
+        r.assert_no_panic();
+        r.codes()
+    };
+
+    // Record 2 of a session numbered u64::MAX, record 3 numbered 2: a regression, not a gap.
+    let mut e = Export::load("aat/ok--gen-unsigned.jsonl");
+    e.records[1]["sequence_number"] = serde_json::json!(u64::MAX);
+    let r = verify_json(&e.write(dir.path(), "seq.jsonl"), &[], &[]);
+    let found = codes(&r);
+    assert!(
+        found.contains(&("seq.regression".into(), 3)),
+        "{found:?}\n{}",
+        r.stdout
+    );
+    assert!(!found.contains(&("seq.gap".into(), 3)), "{found:?}");
+
+    // A session without its genesis whose close record is numbered u64::MAX: record_count
+    // cannot match it.
+    let mut e = Export::load("aat/ok--gen-unsigned.jsonl");
+    e.records.remove(0);
+    let close = e.records.len() - 1;
+    e.records[close]["sequence_number"] = serde_json::json!(u64::MAX);
+    let r = verify_json(&e.write(dir.path(), "close.jsonl"), &[], &[]);
+    let found = codes(&r);
+    assert!(
+        found.contains(&("session.count_mismatch".into(), close as u64 + 1)),
+        "{found:?}\n{}",
+        r.stdout
+    );
+
+    // A leaf_index of u64::MAX in an epoch that declares no tree_size.
+    let mut e = Export::load("aat/ok--spec10-merkle.jsonl");
+    for r in &mut e.records {
+        r["batch"].as_object_mut().unwrap().remove("tree_size");
+    }
+    e.records[9]["batch"]["leaf_index"] = serde_json::json!(u64::MAX);
+    let r = verify_json(&e.write(dir.path(), "leaf.jsonl"), &["spec.keys.json"], &[]);
+    let found = codes(&r);
+    assert!(
+        found.contains(&("merkle.leaf_missing".into(), 10)),
+        "{found:?}\n{}",
+        r.stdout
+    );
+    let message = r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "merkle.leaf_missing")
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .unwrap();
+    assert!(
+        message.contains("of at least 18446744073709551616 leaves missing"),
+        "{message}"
+    );
+}

@@ -579,32 +579,12 @@ fn seq(
             s.numbered = true;
         }
         (_, Some(q), Some(max)) => {
-            let next = max + 1;
-            let (code, message) = if q == next {
-                return;
-            } else if q > next {
-                (
-                    Code::SeqGap,
-                    format!(
-                        "{field} jumps from {max} to {q}: {} record(s) withheld or removed",
-                        q - next
-                    ),
-                )
-            } else if q == max {
-                (
-                    Code::SeqDuplicate,
-                    format!("{field} {q} repeats the previous record's"),
-                )
-            } else {
-                (
-                    Code::SeqRegression,
-                    format!("{field} {q} comes after {max}"),
-                )
-            };
-            out.push(
-                p.finding(code, message, Some(field))
-                    .expected_found(next.to_string(), q.to_string()),
-            );
+            if let Some((code, message, expected)) = crate::chain::sequence_step(field, max, q) {
+                out.push(
+                    p.finding(code, message, Some(field))
+                        .expected_found(expected, q.to_string()),
+                );
+            }
         }
         _ => {}
     }
