@@ -335,9 +335,10 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "T")]
     pub now: Option<String>,
 
-    /// Worker threads for parsing, hashing and signature checks (default: all cores).
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
+    /// Worker threads for parsing, hashing and signature checks, 1 to 1024 (default, or 0: all
+    /// cores).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub jobs: Option<u16>,
 
     /// Crypto provider.
     #[arg(long, value_enum, default_value_t = ProviderName::AwsLc)]

@@ -38,7 +38,7 @@ pub struct VerifyConfig {
     pub require_complete: bool,
     /// Report format.
     pub format: OutputFormat,
-    /// Worker threads (`None`: all cores).
+    /// Worker threads (`None` or 0: all cores; at most [`crate::verify::MAX_JOBS`]).
     pub jobs: Option<usize>,
     /// Crypto provider name (`aws-lc-rs` or `rustcrypto`).
     pub provider: String,

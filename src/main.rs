@@ -236,7 +236,7 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
     config.require_complete = args.require_complete;
     config.checkpoints = args.checkpoints;
     config.checkpoint_keys = args.checkpoint_keys;
-    config.jobs = args.jobs;
+    config.jobs = args.jobs.map(usize::from);
     config.max_chains = args.max_chains;
     config.merkle_state = args.certificate.is_some();
     config.anchor = args.anchor.clone();

@@ -31,6 +31,8 @@ use crate::profile::{Checker, Profile, Runner};
 use crate::report::{InputSummary, KeySummary, Report};
 use crate::sig::SigContext;
 
+/// Most worker threads: a larger `jobs` is taken as this many (each thread is started at once).
+pub const MAX_JOBS: usize = 1024;
 /// Units per batch handed to the workers.
 const BATCH_UNITS: usize = 2048;
 /// A batch ends early once its units hold this many bytes (large signed records).
@@ -107,7 +109,7 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         None => None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.jobs.unwrap_or(0))
+        .num_threads(config.jobs.unwrap_or(0).min(MAX_JOBS))
         .build()
         .map_err(|e| Error::Threads(e.to_string()))?;
 

@@ -244,6 +244,13 @@ fn bad_keys_and_usage_are_errors_with_exit_2() {
             "--format".into(),
             "xml".into(),
         ],
+        // Each worker thread is started at once: a thread count past 1024 is refused.
+        vec![
+            "verify".into(),
+            trail.display().to_string(),
+            "--jobs".into(),
+            "100000".into(),
+        ],
         vec!["verify".into()],
     ] {
         let r = run(&args);

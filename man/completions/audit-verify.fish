@@ -45,7 +45,7 @@ complete -c audit-verify -n "__fish_audit_verify_needs_command" -l anchor-key -d
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l since -d 'Check signatures only of records at or after T (RFC 3339, or a duration back from --now: 24h, 7d)' -r
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l until -d 'Check signatures only of records at or before T (RFC 3339, or a duration back from --now)' -r
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l now -d 'The instant taken as now (RFC 3339), recorded in certificates; default: the clock' -r
-complete -c audit-verify -n "__fish_audit_verify_needs_command" -s j -l jobs -d 'Worker threads for parsing, hashing and signature checks (default: all cores)' -r
+complete -c audit-verify -n "__fish_audit_verify_needs_command" -s j -l jobs -d 'Worker threads for parsing, hashing and signature checks, 1 to 1024 (default, or 0: all cores)' -r
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l crypto -d 'Crypto provider' -r -f -a "aws-lc\t'aws-lc-rs (the fast default)'
 rustcrypto\t'The pure-Rust p256, ml-dsa and ed25519-dalek crates'"
 complete -c audit-verify -n "__fish_audit_verify_needs_command" -l max-findings -d 'Findings of one code shown in the human report before the rest are only counted' -r
@@ -87,7 +87,7 @@ complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l anc
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l since -d 'Check signatures only of records at or after T (RFC 3339, or a duration back from --now: 24h, 7d)' -r
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l until -d 'Check signatures only of records at or before T (RFC 3339, or a duration back from --now)' -r
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l now -d 'The instant taken as now (RFC 3339), recorded in certificates; default: the clock' -r
-complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -s j -l jobs -d 'Worker threads for parsing, hashing and signature checks (default: all cores)' -r
+complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -s j -l jobs -d 'Worker threads for parsing, hashing and signature checks, 1 to 1024 (default, or 0: all cores)' -r
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l crypto -d 'Crypto provider' -r -f -a "aws-lc\t'aws-lc-rs (the fast default)'
 rustcrypto\t'The pure-Rust p256, ml-dsa and ed25519-dalek crates'"
 complete -c audit-verify -n "__fish_audit_verify_using_subcommand verify" -l max-findings -d 'Findings of one code shown in the human report before the rest are only counted' -r
