@@ -286,6 +286,15 @@ fn run_verify(args: VerifyArgs) -> ExitCode {
             }
         }
     }
+    if let (Some(since), Some(until)) = (config.since, config.until) {
+        if since > until {
+            return fail(miette::miette!(
+                code = "audit_verify::usage::window",
+                help = "a duration counts back from now: --since 2h --until 1h is the hour before the last",
+                "--since ({since}) is after --until ({until}): the window holds no instant"
+            ));
+        }
+    }
     // Load the signing key before the work, so that a bad key fails fast.
     let signer = match &args.sign_key {
         Some(p) => match SigningKey::load(p) {

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use common::{Export, run, testdata, verify_json};
@@ -475,4 +476,36 @@ fn a_command_after_options_is_a_usage_error_naming_it() {
     // The default command itself still takes options before its inputs.
     let r = run(["--quiet".as_ref(), trail.as_os_str()]);
     assert_ne!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
+fn a_window_that_ends_before_it_starts_is_a_usage_error() {
+    let trail = testdata("aat/ok--spec10.jsonl");
+    let keys = testdata("keys/spec.jwks.json");
+    let with = |window: &[&str]| {
+        let mut args: Vec<OsString> = vec![
+            "verify".into(),
+            trail.clone().into(),
+            "--keys".into(),
+            keys.clone().into(),
+            "--now".into(),
+            "2026-10-01T13:00:00Z".into(),
+        ];
+        args.extend(window.iter().map(OsString::from));
+        run(args)
+    };
+    // Counted back from now, 1h is later than 2h.
+    let r = with(&["--since", "1h", "--until", "2h"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is after --until"), "{}", r.stderr);
+    let r = with(&[
+        "--since",
+        "2026-10-02T00:00:00Z",
+        "--until",
+        "2026-10-01T00:00:00Z",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // The hour before the last holds the trail's records: the window is checked, not refused.
+    let r = with(&["--since", "2h", "--until", "30m"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 }
