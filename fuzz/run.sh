@@ -9,7 +9,9 @@
 # sources while the script runs does not trigger rebuilds. Environment: SANITIZER (default
 # none: the crate forbids unsafe code; set address to also check aws-lc's C code),
 # FUZZ_TARGET_DIR (cargo target dir; default $CARGO_TARGET_DIR/fuzz, else fuzz/target),
-# FUZZ_ARGS (extra libFuzzer flags, e.g. -rss_limit_mb=1024). Crashes land in
+# FUZZ_ARGS (extra libFuzzer flags, e.g. -rss_limit_mb=1024). Every target gets the dictionary
+# dict/common.dict (edge numbers, escapes, the formats' member names; dict/make.py writes it).
+# Crashes land in
 # fuzz/artifacts/<target>/; the script exits 1 if any target found one. Needs a nightly
 # toolchain and cargo-fuzz (cargo install cargo-fuzz).
 set -uo pipefail
@@ -45,7 +47,8 @@ for t in "${targets[@]}"; do
   # In -jobs mode libFuzzer writes the worker's output to fuzz-<n>.log in the current directory.
   (cd "$logs" && rm -f fuzz-0.log && "$bin_dir/$t" \
       -max_total_time="$seconds" -jobs=1 -workers=1 -print_final_stats=1 \
-      -artifact_prefix="$here/artifacts/$t/" ${FUZZ_ARGS:-} "$here/corpus/$t" \
+      -artifact_prefix="$here/artifacts/$t/" -dict="$here/dict/common.dict" ${FUZZ_ARGS:-} \
+      "$here/corpus/$t" \
       >"$logs/$t.out" 2>&1)
   log="$logs/fuzz-0.log"
   [ -f "$log" ] || log="$logs/$t.out"
