@@ -26,6 +26,7 @@ pub mod epoch;
 pub mod error;
 pub mod finding;
 pub mod hexdigits;
+pub mod hextree;
 pub mod ingest;
 pub mod keys;
 pub mod merkle;

@@ -527,6 +527,55 @@ fn asqav_compliance_bundle_with_an_edited_receipt_fails_its_merkle_tree() {
     let path = write_bundle(dir.path(), "bundle.json", &bundle, Some("receipts"));
     let run = verify(&path, ASQAV_KEYS, &[]);
     assert_failed_at(&run, "asqav.bundle_merkle_mismatch", 1);
+    let messages = |run: &common::Run| -> Vec<String> {
+        run.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "asqav.bundle_merkle_mismatch")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The edited receipt's hash differs from the one stated for it, and the roots from both
+    // stated roots.
+    let found = messages(&run);
+    assert!(
+        found
+            .iter()
+            .any(|m| m.starts_with("receipt_hashes[0] does not match")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.starts_with("merkle_root does not match")),
+        "{found:?}"
+    );
+
+    // Hashes and receipts intact, the stated root edited: only the root differs.
+    let mut bundle = load_json("asqav/ok--interop-compliance-bundle.json");
+    bundle["merkle_root"] = json!("0".repeat(64));
+    let path = write_bundle(dir.path(), "root.json", &bundle, Some("receipts"));
+    let found = messages(&verify(&path, ASQAV_KEYS, &[]));
+    assert_eq!(
+        found,
+        vec!["merkle_root does not match the root recomputed over the receipts".to_string()]
+    );
+
+    // One stated hash dropped: the list no longer has one hash per receipt.
+    let mut bundle = load_json("asqav/ok--interop-compliance-bundle.json");
+    bundle["verification"]["receipt_hashes"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    let path = write_bundle(dir.path(), "short.json", &bundle, Some("receipts"));
+    let found = messages(&verify(&path, ASQAV_KEYS, &[]));
+    assert!(
+        found
+            .iter()
+            .any(|m| m == "verification.receipt_hashes does not list one hash per receipt"),
+        "{found:?}"
+    );
 }
 
 // ------------------------------------------- asqav structure, counterparty, key copy rules

@@ -4,10 +4,9 @@
 //! `AuditEntry` members (§3.7), the `AuditLog.export()` bundle (`entry_count`, the incremental
 //! Merkle root of §3.5 with its literal zero padding) and the `get_proof()` inclusion proof (§3.6).
 
-use sha2::{Digest as _, Sha256};
-
 use crate::canon::json::Value;
 use crate::finding::{Code, Finding, Location};
+use crate::hextree::{self, Edge, HexTree};
 use crate::ingest::json::{Bundle, Slot, Unbuilt};
 use crate::profile::engine::{hash_input, sha256};
 use crate::profile::record::{get, object, short};
@@ -240,32 +239,10 @@ pub fn cloudevent_view(event: &Value) -> Result<CloudEventView, String> {
     })
 }
 
-fn node_hash(left: &str, right: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(left.as_bytes());
-    h.update(right.as_bytes());
-    hex::encode(h.finalize())
-}
-
 /// AGT's incremental Merkle root (§3.5): leaves are hex strings, a node hashes the ASCII of its
 /// children's hex, an empty subtree of any height is the literal 64 zeros, one leaf is the root.
 pub fn incremental_root(leaves: &[String]) -> Option<String> {
-    const ZERO: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-    fn node(leaves: &[String], lo: usize, size: usize) -> String {
-        if lo >= leaves.len() {
-            return ZERO.to_string();
-        }
-        if size == 1 {
-            return leaves[lo].clone();
-        }
-        let half = size / 2;
-        node_hash(&node(leaves, lo, half), &node(leaves, lo + half, half))
-    }
-    match leaves.len() {
-        0 => None,
-        1 => leaves.first().cloned(),
-        n => Some(node(leaves, 0, n.next_power_of_two())),
-    }
+    hextree::root(leaves.iter().map(String::as_str), Edge::PadZeros)
 }
 
 fn entry_hash(spec: &Spec, entry: &Value) -> Option<String> {
@@ -339,7 +316,8 @@ fn check_export(
         ).field("merkle_root"));
         return;
     }
-    let mut leaves = Vec::with_capacity(count);
+    // The root is built as the entries are read, one node per level held.
+    let mut tree = HexTree::default();
     for entry in entries.elements() {
         let entry = match entry {
             Ok(entry) => entry,
@@ -352,9 +330,9 @@ fn check_export(
         let Some(leaf) = entry_hash(spec, &entry) else {
             return;
         };
-        leaves.push(leaf);
+        tree.push(leaf);
     }
-    let Some(root) = incremental_root(&leaves) else {
+    let Some(root) = tree.root(Edge::PadZeros) else {
         return;
     };
     for (name, v) in roots {
@@ -390,8 +368,8 @@ fn check_proof(spec: &Spec, bundle: &Value, at: &Location, out: &mut Vec<Finding
             pair.first().and_then(Value::as_str),
             pair.get(1).and_then(Value::as_str),
         ) {
-            (Some(sib), Some("right")) => h = node_hash(&h, sib),
-            (Some(sib), Some("left")) => h = node_hash(sib, &h),
+            (Some(sib), Some("right")) => h = hextree::node(&h, sib),
+            (Some(sib), Some("left")) => h = hextree::node(sib, &h),
             _ => {
                 out.push(bad(format!(
                     "merkle_proof[{i}] is not [sibling hex, \"left\"|\"right\"]"
@@ -483,6 +461,7 @@ mod tests {
     fn incremental_root_pads_with_literal_zeros() {
         let leaf = |c: char| c.to_string().repeat(64);
         let (a, b, c) = (leaf('a'), leaf('b'), leaf('c'));
+        let node_hash = hextree::node;
         assert_eq!(incremental_root(std::slice::from_ref(&a)), Some(a.clone()));
         assert_eq!(
             incremental_root(&[a.clone(), b.clone()]),

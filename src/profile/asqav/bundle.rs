@@ -20,6 +20,7 @@ use crate::canon::json::{Limits, Value, parse};
 use crate::canon::pyjson::{self, Dialect, Writer, cmp_names};
 use crate::crypto::{KeyAlg, PublicKey, Signature, StreamVerifier};
 use crate::finding::{Code, Finding, Location};
+use crate::hextree::{self, Edge, HexTree};
 use crate::ingest::json::{Bundle, Slot, Unbuilt};
 use crate::ingest::reread::ElementError;
 use crate::keys::Key;
@@ -541,38 +542,27 @@ fn check_bundle_key(bundle: &Bundle, key: &Key, at: &Location, out: &mut Vec<Fin
 /// asqav ComplianceBundle root (§9.4): pairs of hex strings hashed as ASCII, an odd level
 /// duplicating its last node; the empty bundle is SHA-256 of nothing.
 pub fn bitcoin_root(leaves: &[String]) -> String {
-    if leaves.is_empty() {
-        return hex::encode(Sha256::digest(b""));
-    }
-    let mut level: Vec<String> = leaves.to_vec();
-    while level.len() > 1 {
-        if level.len() % 2 == 1 {
-            if let Some(last) = level.last().cloned() {
-                level.push(last);
-            }
-        }
-        level = level
-            .chunks(2)
-            .map(|pair| {
-                let mut h = Sha256::new();
-                for node in pair {
-                    h.update(node.as_bytes());
-                }
-                hex::encode(h.finalize())
-            })
-            .collect();
-    }
-    level.pop().unwrap_or_default()
+    hextree::root(leaves.iter().map(String::as_str), Edge::DuplicateLast).unwrap_or_default()
 }
 
 fn check_compliance_bundle(bundle: &Bundle, at: &Location, out: &mut Vec<Finding>) {
-    let n = receipt_count(bundle, at, out);
+    receipt_count(bundle, at, out);
     out.push(finding(
         Code::AsqavBundleUnsigned,
         at,
         "the ComplianceBundle carries no signature: its merkle_root shows internal consistency only",
     ));
-    let mut leaves = Vec::with_capacity(n);
+    let top = bundle.top();
+    let stated: Vec<&str> = get(top, "verification.receipt_hashes")
+        .and_then(Value::as_array)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    // The root is built as the receipts are read, each hash compared with the one stated for
+    // it; only the first that differs is kept.
+    let mut tree = HexTree::default();
+    let mut differs: Option<(usize, String)> = None;
     let mut canonical = Vec::new();
     for r in receipts(bundle).iter().flat_map(Unbuilt::elements) {
         let r = match r {
@@ -584,7 +574,14 @@ fn check_compliance_bundle(bundle: &Bundle, at: &Location, out: &mut Vec<Finding
         };
         canonical.clear();
         match pyjson::write(Dialect::AsqavJcs, &r, &mut canonical) {
-            Ok(()) => leaves.push(hex::encode(sha256(&canonical))),
+            Ok(()) => {
+                let leaf = hex::encode(sha256(&canonical));
+                let i = usize::try_from(tree.len()).unwrap_or(usize::MAX);
+                if differs.is_none() && stated.get(i).is_some_and(|s| *s != leaf) {
+                    differs = Some((i, leaf.clone()));
+                }
+                tree.push(leaf);
+            }
             Err(e) => {
                 out.push(finding(
                     Code::CanonUnsupported,
@@ -595,14 +592,8 @@ fn check_compliance_bundle(bundle: &Bundle, at: &Location, out: &mut Vec<Finding
             }
         }
     }
-    let top = bundle.top();
-    let stated: Vec<&str> = get(top, "verification.receipt_hashes")
-        .and_then(Value::as_array)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    if stated.len() != leaves.len() {
+    let receipts_read = usize::try_from(tree.len()).unwrap_or(usize::MAX);
+    if stated.len() != receipts_read {
         out.push(
             finding(
                 Code::AsqavBundleMerkleMismatch,
@@ -610,9 +601,9 @@ fn check_compliance_bundle(bundle: &Bundle, at: &Location, out: &mut Vec<Finding
                 "verification.receipt_hashes does not list one hash per receipt",
             )
             .field("verification")
-            .expected_found(leaves.len().to_string(), stated.len().to_string()),
+            .expected_found(receipts_read.to_string(), stated.len().to_string()),
         );
-    } else if let Some(i) = (0..leaves.len()).find(|i| leaves[*i] != stated[*i]) {
+    } else if let Some((i, leaf)) = differs {
         out.push(
             finding(
                 Code::AsqavBundleMerkleMismatch,
@@ -620,10 +611,10 @@ fn check_compliance_bundle(bundle: &Bundle, at: &Location, out: &mut Vec<Finding
                 format!("receipt_hashes[{i}] does not match the asqav-JCS hash of receipts[{i}]"),
             )
             .field("verification")
-            .expected_found(leaves[i].clone(), stated[i]),
+            .expected_found(leaf, stated[i]),
         );
     }
-    let root = bitcoin_root(&leaves);
+    let root = tree.root(Edge::DuplicateLast).unwrap_or_default();
     for path in ["merkle_root", "verification.merkle_root"] {
         if let Some(v) = get(top, path) {
             if v.as_str() != Some(root.as_str()) {
