@@ -108,11 +108,6 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         }
         None => None,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.jobs.unwrap_or(0).min(MAX_JOBS))
-        .build()
-        .map_err(|e| Error::Threads(e.to_string()))?;
-
     let policy = Policy {
         require_signatures: config.require_signatures,
         require_complete: config.require_complete,
@@ -151,120 +146,49 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         None,
         prepare_opts,
     );
-    // Bundle-level checks run on a thread of this scope beside the records (see below).
-    std::thread::scope(|scope| -> Result<(), Error> {
-        for (index, source) in sources.iter().enumerate() {
-            let ingest::Opened {
-                digest,
-                format,
-                gzip,
-                lossy,
-                bundle,
-                units,
-            } = ingest::open(source, config.input_format)?;
-            formats.push(format);
-            let summary = InputSummary {
-                file: source.name.clone(),
-                format: format.as_str().into(),
-                gzip,
-                ..InputSummary::default()
-            };
-            if let Some(what) = lossy {
-                lossy_sources.push(index);
-                if let Some(c) = checker.as_mut() {
-                    c.set_lossy(index);
-                }
-                sink.push(Finding::new(Code::ContainerLossy, what).at(loc(index, 1, 0)));
-            }
-            let mut reader = BatchReader {
-                index,
-                source,
-                units,
-                summary,
-                first_problem: None,
-            };
-            let mut current = reader.next_batch()?;
-            if runner.is_none() {
-                if let Some(p) = detect(&current.units, source, &builtins, &mut first_failure)? {
-                    let r = Runner::new(p, &ctx, hmac.take(), prepare_opts);
-                    let mut c = make_checker(&r);
-                    for s in &lossy_sources {
-                        c.set_lossy(*s);
+    // The workers are joined before this returns (a scoped pool): a library caller is left
+    // no thread behind.
+    let threads = config.jobs.unwrap_or(0).min(MAX_JOBS);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_scoped(rayon::ThreadBuilder::run, |pool| {
+            // Bundle-level checks run on a thread of this scope beside the records (see below).
+            std::thread::scope(|scope| -> Result<(), Error> {
+                for (index, source) in sources.iter().enumerate() {
+                    let ingest::Opened {
+                        digest,
+                        format,
+                        gzip,
+                        lossy,
+                        bundle,
+                        units,
+                    } = ingest::open(source, config.input_format)?;
+                    formats.push(format);
+                    let summary = InputSummary {
+                        file: source.name.clone(),
+                        format: format.as_str().into(),
+                        gzip,
+                        ..InputSummary::default()
+                    };
+                    if let Some(what) = lossy {
+                        lossy_sources.push(index);
+                        if let Some(c) = checker.as_mut() {
+                            c.set_lossy(index);
+                        }
+                        sink.push(Finding::new(Code::ContainerLossy, what).at(loc(index, 1, 0)));
                     }
-                    runner = Some(r);
-                    checker = Some(c);
-                }
-            }
-            // The bundle-level checks (a bundle object's members read, its records read again, its
-            // signed projection canonicalized receipt by receipt into its digest and its signature
-            // check) need only the profile:
-            // they run on their own thread while the records are checked, and their findings follow
-            // the records' as before.
-            let (bundle_job, bundle_late) = match (bundle, runner.as_ref()) {
-                (Some(bundle), Some(r)) => {
-                    let r = Runner::new(r.profile().clone(), &ctx, None, prepare_opts);
-                    let at = loc(index, 1, 0);
-                    let job = scope.spawn(move || {
-                        let mut out = Vec::new();
-                        r.check_bundle(&bundle, &at, &mut out);
-                        out
-                    });
-                    (Some(job), None)
-                }
-                (bundle, _) => (None, bundle),
-            };
-            // Two stages overlap: the workers prepare batch k while one of them feeds batch k-1 to
-            // the order-dependent checks and then reads batch k+1. Batches stay in file order; the
-            // profile is decided on a batch before that batch is prepared.
-            let mut ready: Option<(Batch, Vec<Option<crate::profile::Prepared>>)> = None;
-            loop {
-                let units = std::mem::take(&mut current.units);
-                let eof = current.eof;
-                let active = runner.as_ref().unwrap_or(&fallback);
-                let undetected = runner.is_none();
-                let (prepared, next) = pool.install(|| {
-                    rayon::join(
-                        || {
-                            units
-                                .into_par_iter()
-                                .with_max_len(PIECE_UNITS)
-                                .map(|(at, bytes, context)| {
-                                    (at.record != u64::MAX)
-                                        .then(|| active.prepare(at, bytes, context))
-                                })
-                                .collect::<Vec<_>>()
-                        },
-                        || -> Result<Option<(Batch, Option<Profile>)>, Error> {
-                            if let Some((batch, prepared)) = ready.take() {
-                                feed(
-                                    active,
-                                    checker.as_mut(),
-                                    policy,
-                                    &mut anchors,
-                                    &mut sink,
-                                    batch,
-                                    prepared,
-                                );
-                            }
-                            if eof {
-                                return Ok(None);
-                            }
-                            let next = reader.next_batch()?;
-                            let found = if undetected {
-                                detect(&next.units, source, &builtins, &mut first_failure)?
-                            } else {
-                                None
-                            };
-                            progress.records(&source.name, reader.summary.records);
-                            progress.advance(&source.name, reader.summary.bytes);
-                            Ok(Some((next, found)))
-                        },
-                    )
-                });
-                ready = Some((current, prepared));
-                match next? {
-                    Some((next, found)) => {
-                        if let Some(p) = found {
+                    let mut reader = BatchReader {
+                        index,
+                        source,
+                        units,
+                        summary,
+                        first_problem: None,
+                    };
+                    let mut current = reader.next_batch()?;
+                    if runner.is_none() {
+                        if let Some(p) =
+                            detect(&current.units, source, &builtins, &mut first_failure)?
+                        {
                             let r = Runner::new(p, &ctx, hmac.take(), prepare_opts);
                             let mut c = make_checker(&r);
                             for s in &lossy_sources {
@@ -273,57 +197,139 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                             runner = Some(r);
                             checker = Some(c);
                         }
-                        current = next;
                     }
-                    None => break,
+                    // The bundle-level checks (a bundle object's members read, its records read again, its
+                    // signed projection canonicalized receipt by receipt into its digest and its signature
+                    // check) need only the profile:
+                    // they run on their own thread while the records are checked, and their findings follow
+                    // the records' as before.
+                    let (bundle_job, bundle_late) = match (bundle, runner.as_ref()) {
+                        (Some(bundle), Some(r)) => {
+                            let r = Runner::new(r.profile().clone(), &ctx, None, prepare_opts);
+                            let at = loc(index, 1, 0);
+                            let job = scope.spawn(move || {
+                                let mut out = Vec::new();
+                                r.check_bundle(&bundle, &at, &mut out);
+                                out
+                            });
+                            (Some(job), None)
+                        }
+                        (bundle, _) => (None, bundle),
+                    };
+                    // Two stages overlap: the workers prepare batch k while one of them feeds batch k-1 to
+                    // the order-dependent checks and then reads batch k+1. Batches stay in file order; the
+                    // profile is decided on a batch before that batch is prepared.
+                    let mut ready: Option<(Batch, Vec<Option<crate::profile::Prepared>>)> = None;
+                    loop {
+                        let units = std::mem::take(&mut current.units);
+                        let eof = current.eof;
+                        let active = runner.as_ref().unwrap_or(&fallback);
+                        let undetected = runner.is_none();
+                        let (prepared, next) = pool.install(|| {
+                            rayon::join(
+                                || {
+                                    units
+                                        .into_par_iter()
+                                        .with_max_len(PIECE_UNITS)
+                                        .map(|(at, bytes, context)| {
+                                            (at.record != u64::MAX)
+                                                .then(|| active.prepare(at, bytes, context))
+                                        })
+                                        .collect::<Vec<_>>()
+                                },
+                                || -> Result<Option<(Batch, Option<Profile>)>, Error> {
+                                    if let Some((batch, prepared)) = ready.take() {
+                                        feed(
+                                            active,
+                                            checker.as_mut(),
+                                            policy,
+                                            &mut anchors,
+                                            &mut sink,
+                                            batch,
+                                            prepared,
+                                        );
+                                    }
+                                    if eof {
+                                        return Ok(None);
+                                    }
+                                    let next = reader.next_batch()?;
+                                    let found = if undetected {
+                                        detect(&next.units, source, &builtins, &mut first_failure)?
+                                    } else {
+                                        None
+                                    };
+                                    progress.records(&source.name, reader.summary.records);
+                                    progress.advance(&source.name, reader.summary.bytes);
+                                    Ok(Some((next, found)))
+                                },
+                            )
+                        });
+                        ready = Some((current, prepared));
+                        match next? {
+                            Some((next, found)) => {
+                                if let Some(p) = found {
+                                    let r = Runner::new(p, &ctx, hmac.take(), prepare_opts);
+                                    let mut c = make_checker(&r);
+                                    for s in &lossy_sources {
+                                        c.set_lossy(*s);
+                                    }
+                                    runner = Some(r);
+                                    checker = Some(c);
+                                }
+                                current = next;
+                            }
+                            None => break,
+                        }
+                    }
+                    if let Some((batch, prepared)) = ready.take() {
+                        let active = runner.as_ref().unwrap_or(&fallback);
+                        feed(
+                            active,
+                            checker.as_mut(),
+                            policy,
+                            &mut anchors,
+                            &mut sink,
+                            batch,
+                            prepared,
+                        );
+                    }
+                    progress.records(&source.name, reader.summary.records);
+                    progress.advance(&source.name, reader.summary.bytes);
+                    if first_failure.is_none() {
+                        first_failure = reader.first_problem.take();
+                    }
+                    let BatchReader {
+                        units, mut summary, ..
+                    } = reader;
+                    drop(units);
+                    let mut bundle_findings = match bundle_job {
+                        Some(job) => job
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                        None => Vec::new(),
+                    };
+                    if let (Some(bundle), Some(r)) = (bundle_late, &runner) {
+                        r.check_bundle(&bundle, &loc(index, 1, 0), &mut bundle_findings);
+                    }
+                    for f in bundle_findings {
+                        match checker.as_mut() {
+                            Some(c) => c.push(f, &mut sink),
+                            None => sink.push(f),
+                        }
+                    }
+                    let digest =
+                        ingest::input_sha256(source, &digest).map_err(|e| IngestError::Io {
+                            name: source.name.clone(),
+                            source: e,
+                        })?;
+                    summary.sha256 = hex::encode(digest);
+                    anchors.end_source(index, summary.records);
+                    inputs.push(summary);
                 }
-            }
-            if let Some((batch, prepared)) = ready.take() {
-                let active = runner.as_ref().unwrap_or(&fallback);
-                feed(
-                    active,
-                    checker.as_mut(),
-                    policy,
-                    &mut anchors,
-                    &mut sink,
-                    batch,
-                    prepared,
-                );
-            }
-            progress.records(&source.name, reader.summary.records);
-            progress.advance(&source.name, reader.summary.bytes);
-            if first_failure.is_none() {
-                first_failure = reader.first_problem.take();
-            }
-            let BatchReader {
-                units, mut summary, ..
-            } = reader;
-            drop(units);
-            let mut bundle_findings = match bundle_job {
-                Some(job) => job
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                None => Vec::new(),
-            };
-            if let (Some(bundle), Some(r)) = (bundle_late, &runner) {
-                r.check_bundle(&bundle, &loc(index, 1, 0), &mut bundle_findings);
-            }
-            for f in bundle_findings {
-                match checker.as_mut() {
-                    Some(c) => c.push(f, &mut sink),
-                    None => sink.push(f),
-                }
-            }
-            let digest = ingest::input_sha256(source, &digest).map_err(|e| IngestError::Io {
-                name: source.name.clone(),
-                source: e,
-            })?;
-            summary.sha256 = hex::encode(digest);
-            anchors.end_source(index, summary.records);
-            inputs.push(summary);
-        }
-        Ok(())
-    })?;
+                Ok(())
+            })
+        })
+        .map_err(|e| Error::Threads(e.to_string()))??;
 
     let total_records: u64 = inputs.iter().map(|i| i.records).sum();
     let names = || {
