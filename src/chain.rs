@@ -491,8 +491,7 @@ fn check_anchored_head(
                 }
             }
             if let (Some(q), Some(hs)) = (facts.seq, a.sequence) {
-                let next = hs.checked_add(1);
-                if next != Some(q) {
+                if hs.checked_add(1) != Some(q) {
                     out.push(
                         p.finding(
                             Code::AnchorMismatch,
@@ -501,10 +500,7 @@ fn check_anchored_head(
                             ),
                             Some("sequence_number"),
                         )
-                        .expected_found(
-                            next.map_or_else(|| format!("none after {hs}"), |n| n.to_string()),
-                            q.to_string(),
-                        ),
+                        .expected_found(number_after(hs), q.to_string()),
                     );
                 }
             }
@@ -742,8 +738,14 @@ pub(crate) fn sequence_step(field: &str, max: u64, q: u64) -> Option<(Code, Stri
             format!("{field} {q} comes after {max}"),
         ),
     };
-    let expected = next.map_or_else(|| format!("none after {max}"), |n| n.to_string());
-    Some((code, message, expected))
+    Some((code, message, number_after(max)))
+}
+
+/// The number that follows `n`, as an expected value: "none after 18446744073709551615" for
+/// `u64::MAX`.
+fn number_after(n: u64) -> String {
+    n.checked_add(1)
+        .map_or_else(|| format!("none after {n}"), |next| next.to_string())
 }
 
 fn check_time(s: &ChainState, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {

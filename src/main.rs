@@ -201,9 +201,9 @@ fn run_merge(
 fn run_verify(args: VerifyArgs) -> ExitCode {
     // `audit-verify --quiet verify FILE` reads as the default command with inputs `verify` and
     // FILE: say so rather than that a file named `verify` cannot be read.
+    let command = Cli::command();
     if let Some(name) = args.inputs.iter().find_map(|p| {
         let name = p.to_str()?;
-        let command = Cli::command();
         (command.find_subcommand(name).is_some() && !p.exists()).then(|| name.to_owned())
     }) {
         return fail(miette::miette!(

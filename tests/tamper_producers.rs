@@ -362,13 +362,7 @@ fn asqav_audit_pack_whose_regime_mapping_names_no_single_receipt_fails() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_bundle(dir.path(), "pack.json", &pack, Some("receipts"));
     let run = verify(&path, ASQAV_KEYS, &[]);
-    let unresolved: Vec<String> = run.json()["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == "asqav.regime_mapping_unresolved")
-        .map(|f| f["message"].as_str().unwrap().to_string())
-        .collect();
+    let unresolved = run.messages("asqav.regime_mapping_unresolved");
     assert_eq!(unresolved.len(), 3, "{unresolved:?}");
     assert!(
         unresolved[0].contains("\"sig_withheld\", which no receipt"),
@@ -527,15 +521,7 @@ fn asqav_compliance_bundle_with_an_edited_receipt_fails_its_merkle_tree() {
     let path = write_bundle(dir.path(), "bundle.json", &bundle, Some("receipts"));
     let run = verify(&path, ASQAV_KEYS, &[]);
     assert_failed_at(&run, "asqav.bundle_merkle_mismatch", 1);
-    let messages = |run: &common::Run| -> Vec<String> {
-        run.json()["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["code"] == "asqav.bundle_merkle_mismatch")
-            .map(|f| f["message"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let messages = |run: &common::Run| run.messages("asqav.bundle_merkle_mismatch");
     // The edited receipt's hash differs from the one stated for it, and the roots from both
     // stated roots.
     let found = messages(&run);

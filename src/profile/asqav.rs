@@ -8,7 +8,7 @@
 
 mod bundle;
 
-pub use bundle::{bitcoin_root, check_bundle};
+pub use bundle::check_bundle;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};

@@ -91,6 +91,17 @@ impl Run {
             .collect()
     }
 
+    /// The messages of the findings with this code, in report order.
+    pub fn messages(&self, code: &str) -> Vec<String> {
+        self.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == code)
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     /// The verdict string.
     pub fn verdict(&self) -> String {
         self.json()["verdict"].as_str().unwrap().to_string()

@@ -20,7 +20,7 @@ use crate::canon::json::{Limits, Value, parse};
 use crate::canon::pyjson::{self, Dialect, Writer, cmp_names};
 use crate::crypto::{KeyAlg, PublicKey, Signature, StreamVerifier};
 use crate::finding::{Code, Finding, Location};
-use crate::hextree::{self, Edge, HexTree};
+use crate::hextree::{Edge, HexTree};
 use crate::ingest::json::{Bundle, Slot, Unbuilt};
 use crate::ingest::reread::ElementError;
 use crate::keys::Key;
@@ -539,12 +539,6 @@ fn check_bundle_key(bundle: &Bundle, key: &Key, at: &Location, out: &mut Vec<Fin
     }
 }
 
-/// asqav ComplianceBundle root (§9.4): pairs of hex strings hashed as ASCII, an odd level
-/// duplicating its last node; the empty bundle is SHA-256 of nothing.
-pub fn bitcoin_root(leaves: &[String]) -> String {
-    hextree::root(leaves.iter().map(String::as_str), Edge::DuplicateLast).unwrap_or_default()
-}
-
 fn check_compliance_bundle(bundle: &Bundle, at: &Location, out: &mut Vec<Finding>) {
     receipt_count(bundle, at, out);
     out.push(finding(
@@ -614,6 +608,7 @@ fn check_compliance_bundle(bundle: &Bundle, at: &Location, out: &mut Vec<Finding
             .expected_found(leaf, stated[i]),
         );
     }
+    // asqav's root (§9.4): an odd level repeats its last node; no receipt, SHA-256 of nothing.
     let root = tree.root(Edge::DuplicateLast).unwrap_or_default();
     for path in ["merkle_root", "verification.merkle_root"] {
         if let Some(v) = get(top, path) {
