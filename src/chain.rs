@@ -302,6 +302,7 @@ impl Chains {
             let Slot {
                 state: mut s,
                 mut counts,
+                ..
             } = slot;
             let mut out = Vec::new();
             if let Some(check) = s.anchor_check.take() {

@@ -31,96 +31,6 @@ pub const PENDING_QUOTED: usize = 1_000;
 pub const UNSIGNED_IN_SIGNED_CHAIN: &str =
     "record is unsigned in a chain whose other records are signed";
 
-/// 128-bit fingerprints of record ids (the first half of their SHA-256), for the export-wide
-/// uniqueness check: exact but for a 2^-127 chance per pair.
-///
-/// Memory follows the count closely, 20 to 25 bytes a fingerprint: the set is split by the
-/// fingerprint's first byte into 256 open-addressed tables of exactly sized slots (no power-of-two
-/// rounding, which costs up to half the table), each grown by a quarter when it is 80% full. A
-/// growth holds one table, 1/256 of the set, twice. The fingerprints are SHA-256 output, so
-/// their bits place them directly; slot value 0 marks a free slot (a fingerprint of 0 is stored
-/// as 1).
-#[derive(Debug)]
-pub struct FingerprintSet {
-    shards: Vec<Shard>,
-    len: usize,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Shard {
-    slots: Vec<u128>,
-    used: usize,
-}
-
-/// A shard's slots when it first holds a fingerprint.
-const SHARD_START: usize = 16;
-
-impl Default for FingerprintSet {
-    fn default() -> Self {
-        FingerprintSet {
-            shards: vec![Shard::default(); 256],
-            len: 0,
-        }
-    }
-}
-
-impl FingerprintSet {
-    /// The fingerprint of `id`.
-    pub fn fingerprint(id: &str) -> u128 {
-        use sha2::Digest as _;
-        let d = sha2::Sha256::digest(id.as_bytes());
-        let mut key = [0u8; 16];
-        key.copy_from_slice(&d[..16]);
-        u128::from_be_bytes(key).max(1)
-    }
-
-    /// Adds a fingerprint; false if it was already there.
-    pub fn insert(&mut self, fingerprint: u128) -> bool {
-        let fingerprint = fingerprint.max(1);
-        let shard = &mut self.shards[(fingerprint >> 120) as usize];
-        // Grow by a quarter (or start) when one more would fill it past 80%.
-        if (shard.used + 1) * 5 > shard.slots.len() * 4 {
-            let grown = (shard.slots.len() + shard.slots.len() / 4).max(SHARD_START);
-            let mut slots = vec![0u128; grown];
-            for &f in shard.slots.iter().filter(|&&f| f != 0) {
-                Self::place(&mut slots, f);
-            }
-            shard.slots = slots;
-        }
-        let added = Self::place(&mut shard.slots, fingerprint);
-        shard.used += usize::from(added);
-        self.len += usize::from(added);
-        added
-    }
-
-    /// Places a fingerprint in a table (linear probing from its slot); false if present.
-    fn place(slots: &mut [u128], fingerprint: u128) -> bool {
-        let n = slots.len();
-        // The low 64 bits scaled to the table's length: a uniform slot without a modulo.
-        let mut i = ((u128::from(fingerprint as u64) * n as u128) >> 64) as usize;
-        loop {
-            match slots[i] {
-                0 => {
-                    slots[i] = fingerprint;
-                    return true;
-                }
-                f if f == fingerprint => return false,
-                _ => i = if i + 1 == n { 0 } else { i + 1 },
-            }
-        }
-    }
-
-    /// How many fingerprints are held.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether none are held.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
-
 /// Finding counts of one chain, per code in code order. A chain has few distinct codes, so a
 /// short sorted vector, empty (no allocation) for a chain without findings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -185,6 +95,8 @@ pub fn emit(
 /// One tracked chain.
 #[derive(Debug)]
 pub struct Slot<S> {
+    /// Its place in the table, in order of first appearance.
+    pub index: u32,
     /// The checks' state.
     pub state: S,
     /// Its findings so far.
@@ -262,6 +174,7 @@ impl<S> ChainTable<S> {
         }
         let chunk = self.chunks.last_mut()?;
         chunk.push(Slot {
+            index: self.len as u32,
             state: make(),
             counts: Counts::default(),
         });
@@ -320,6 +233,17 @@ impl<S> ChainTable<S> {
             Some(at) => f.at(at.clone()),
             None => f,
         })
+    }
+
+    /// The tracked chains' ids by [`Slot::index`].
+    pub fn names(&self) -> Vec<Box<str>> {
+        let mut ids: Vec<Box<str>> = vec![Box::default(); self.len];
+        for (id, &i) in &self.index {
+            if let Some(slot) = ids.get_mut(i as usize) {
+                *slot = id.clone();
+            }
+        }
+        ids
     }
 
     /// The tracked chains with their ids, in order of first appearance. Each chunk of slots is
@@ -519,39 +443,6 @@ impl SigTally {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fingerprint_set_finds_every_repeat_and_nothing_else() {
-        let mut set = FingerprintSet::default();
-        assert!(set.is_empty());
-        // Enough ids to grow every shard many times.
-        for i in 0..200_000u32 {
-            assert!(
-                set.insert(FingerprintSet::fingerprint(&format!("id-{i}"))),
-                "{i}"
-            );
-        }
-        assert_eq!(set.len(), 200_000);
-        for i in (0..200_000u32).step_by(997) {
-            assert!(
-                !set.insert(FingerprintSet::fingerprint(&format!("id-{i}"))),
-                "{i}"
-            );
-        }
-        assert_eq!(set.len(), 200_000);
-        // Fingerprints that crowd one shard and one slot (same first byte, same low half).
-        let mut crowded = FingerprintSet::default();
-        for i in 0..1_000u128 {
-            assert!(crowded.insert((7u128 << 120) | (i << 64) | 5));
-        }
-        for i in 0..1_000u128 {
-            assert!(!crowded.insert((7u128 << 120) | (i << 64) | 5));
-        }
-        // 0 is the free-slot mark: it is held as 1.
-        assert!(crowded.insert(0));
-        assert!(!crowded.insert(1));
-        assert_eq!(crowded.len(), 1_001);
-    }
 
     fn at(line: u64) -> Location {
         Location {

@@ -27,6 +27,7 @@ pub mod error;
 pub mod finding;
 pub mod hexdigits;
 pub mod hextree;
+pub mod idledger;
 pub mod ingest;
 pub mod keys;
 pub mod merkle;

@@ -1382,6 +1382,49 @@ fn declared_profile_chains_past_the_limit_are_counted_and_reported() {
 }
 
 #[test]
+fn a_repeated_id_far_apart_is_found_through_the_ids_written_to_disk() {
+    // 70,001 receipts: past the 65,536 ids held in memory, so the first ones go to the
+    // temporary file and the repeat at the end is found only by the merge.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = one_receipt_agents(70_000);
+    let sixth = String::from_utf8(one_receipt_agents(6))
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .replace("\"agt_00000005\"", "\"agt_99999999\"");
+    text.extend_from_slice(sixth.as_bytes());
+    text.push(b'\n');
+    let p = write(dir.path(), "replayed.jsonl", &text);
+    let r = verify_json(&p, &[], &["--max-chains", "10"]);
+    assert_failed_with(
+        &r,
+        "record.duplicate_id",
+        70_001,
+        "id repeated 69,995 lines later",
+    );
+    assert_eq!(count_of(&r, "record.duplicate_id"), 1);
+    assert_eq!(count_of(&r, "limit.record_ids"), 0);
+    let j = r.json();
+    let f = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "record.duplicate_id")
+        .unwrap();
+    assert_eq!(
+        f["related"]["line"], 6,
+        "points at the first record with the id"
+    );
+    assert_eq!(f["field"], "signature_id");
+    assert!(
+        f["message"].as_str().unwrap().contains("(line 6)"),
+        "{}",
+        f["message"]
+    );
+}
+
+#[test]
 fn an_export_of_many_more_chains_than_the_limit_stays_in_bounded_memory() {
     // 100,000 one-record sessions, 1,000 of them tracked: memory does not grow with the others
     // (tracked, they would take over 100 MiB, and the report listing them more).

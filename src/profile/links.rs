@@ -8,17 +8,17 @@
 //! chain whose first record is not a genesis starts mid-chain (head not established, e.g. AGT's
 //! 10,000-entry export window); the counter starts at the profile's first value and steps by one
 //! (a gap is records withheld); times never go backwards; ids are unique where the profile says
-//! so; nothing follows a terminal record. Memory grows with the number of chains (bounded, see
-//! [`crate::chain_table`]), plus about 26 bytes per record where unique ids are checked.
+//! so (export-wide, through [`IdLedger`], whose memory does not grow with the export); nothing
+//! follows a terminal record. Memory grows with the number of chains (bounded, see
+//! [`crate::chain_table`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::chain::{FindingSink, Policy};
-use crate::chain_table::{
-    ChainTable, Counts, FingerprintSet, Interner, PendingBudget, SigTally, Slot, emit,
-};
+use crate::chain_table::{ChainTable, Counts, Interner, PendingBudget, SigTally, Slot, emit};
 use crate::finding::{Code, Finding, Guarantee, Location};
+use crate::idledger::{IdLedger, Place, Refused};
 use crate::profile::aat::{Digest, Link};
 use crate::profile::record::{Counterparty, Facts, Prepared};
 use crate::profile::spec::{Extension, Restart, SigAlg, Spec};
@@ -26,9 +26,7 @@ use crate::report::{ChainSummary, Status, Untracked};
 
 /// Most distinct uncovered member names listed per chain.
 const UNCOVERED_LIMIT: usize = 64;
-/// Most record ids remembered for the uniqueness check (16 bytes each, about 26 in the
-/// [`FingerprintSet`]),
-/// and most envelope hashes remembered for counterparty bindings (48 bytes each, about 80).
+/// Most envelope hashes remembered for counterparty bindings (48 bytes each, about 80).
 pub const IDS_LIMIT: usize = 4_000_000;
 /// Most counterparty bindings held until the end of the run, and how many of them keep the
 /// quoted lines of their findings (a binding holds two or three findings).
@@ -73,6 +71,7 @@ pub struct Links {
     seq_field: String,
     link_field: String,
     unique_ids: bool,
+    id_field: String,
     hmac: bool,
     has_terminal: bool,
     chains: ChainTable<State>,
@@ -80,9 +79,9 @@ pub struct Links {
     strings: Interner,
     /// Unsigned records held over all chains before their chain's first signed record.
     pending: PendingBudget,
-    ids: FingerprintSet,
+    /// Record ids for the export-wide uniqueness check.
+    ids: IdLedger,
     ids_reported: bool,
-    ids_limit: usize,
     claims_limit: usize,
     last_unreadable: Option<Location>,
     counterparty: bool,
@@ -118,8 +117,45 @@ const NOT_ESTABLISHING: &[(Code, &str)] = &[
     ),
 ];
 
+/// Adds a record's id to the ledger; the first id refused gets the one `limit.record_ids`.
+fn check_id(
+    ids: &mut IdLedger,
+    reported: &mut bool,
+    p: &Prepared,
+    facts: &Facts,
+    chain: u32,
+    out: &mut Vec<Finding>,
+) {
+    let Some(id) = &facts.record_id else {
+        return;
+    };
+    let place = Place {
+        source: u32::try_from(p.at.source).unwrap_or(u32::MAX),
+        line: p.at.line,
+        record: p.at.record,
+        chain,
+    };
+    let why = match ids.insert(crate::idledger::fingerprint(id), place) {
+        Ok(()) => return,
+        Err(Refused::Full) => format!("only the first {} record ids are remembered", ids.len()),
+        Err(Refused::Io(e)) => format!(
+            "only the first {} are remembered: the temporary file that holds them could not be written ({e}; it goes to TMPDIR)",
+            ids.len()
+        ),
+    };
+    if !std::mem::replace(reported, true) {
+        out.push(p.finding(
+            Code::LimitRecordIds,
+            format!(
+                "record ids from here on are not checked for uniqueness across the export: {why}"
+            ),
+            None,
+        ));
+    }
+}
+
 fn id_key(id: &str) -> u128 {
-    FingerprintSet::fingerprint(id)
+    crate::idledger::fingerprint(id)
 }
 
 impl Links {
@@ -139,6 +175,10 @@ impl Links {
                 .as_ref()
                 .map_or_else(String::new, |l| l.field.clone()),
             unique_ids: spec.record_id.as_ref().is_some_and(|r| r.unique),
+            id_field: spec
+                .record_id
+                .as_ref()
+                .map_or_else(String::new, |r| r.field.clone()),
             hmac: spec
                 .signature
                 .as_ref()
@@ -147,9 +187,8 @@ impl Links {
             chains: ChainTable::new(policy.max_chains),
             strings: Interner::default(),
             pending: PendingBudget::default(),
-            ids: FingerprintSet::default(),
+            ids: IdLedger::default(),
             ids_reported: false,
-            ids_limit: IDS_LIMIT,
             claims_limit: CLAIMS_LIMIT,
             last_unreadable: None,
             counterparty: spec.has(Extension::AsqavCounterparty),
@@ -168,7 +207,6 @@ impl Links {
             return;
         };
         let mut out = Vec::new();
-        self.check_id(&p, facts, &mut out);
         if self.counterparty {
             if let (Some(id), Some(h)) = (&facts.record_id, facts.envelope_hash) {
                 if self.envelopes.len() < IDS_LIMIT {
@@ -198,10 +236,21 @@ impl Links {
                 }
             }
         }
-        let Some((slot, is_new)) = self
+        let entry = self
             .chains
-            .entry(&facts.chain, &p.at, || State::new(&p.at, facts))
-        else {
+            .entry(&facts.chain, &p.at, || State::new(&p.at, facts));
+        if self.unique_ids {
+            let chain = entry.as_ref().map_or(u32::MAX, |(s, _)| s.index);
+            check_id(
+                &mut self.ids,
+                &mut self.ids_reported,
+                &p,
+                facts,
+                chain,
+                &mut out,
+            );
+        }
+        let Some((slot, is_new)) = entry else {
             // Past the limit on chains: the record's own findings count, its chain is not
             // checked (`limit.chains`).
             for f in p.findings.into_iter().chain(out) {
@@ -283,35 +332,50 @@ impl Links {
         self.chains.push(f, sink);
     }
 
-    fn check_id(&mut self, p: &Prepared, facts: &Facts, out: &mut Vec<Finding>) {
-        let (true, Some(id)) = (self.unique_ids, &facts.record_id) else {
-            return;
-        };
-        if self.ids.len() >= self.ids_limit {
-            if !self.ids_reported {
-                self.ids_reported = true;
-                out.push(p.finding(
-                    Code::LimitRecordIds,
-                    format!(
-                        "record ids from here on are not checked for uniqueness across the export: only the first {} are remembered",
-                        self.ids_limit
-                    ),
-                    None,
-                ));
-            }
-            return;
-        }
-        if !self.ids.insert(FingerprintSet::fingerprint(id)) {
-            out.push(p.finding(
+    /// One `record.duplicate_id` for every record whose id an earlier record of the export has,
+    /// pointing at the first of them; counted for its chain.
+    fn report_repeated_ids(&mut self, sink: &mut FindingSink) {
+        let ids = std::mem::take(&mut self.ids);
+        let mut names: Option<Vec<Box<str>>> = None;
+        let chains = &mut self.chains;
+        let field = &self.id_field;
+        let read = ids.finish(|r| {
+            let at = |p: Place| Location {
+                source: p.source as usize,
+                line: p.line,
+                record: p.record,
+            };
+            let whose = if r.first.source == r.at.source {
+                format!("line {}", r.first.line)
+            } else {
+                format!("line {} of input {}", r.first.line, r.first.source + 1)
+            };
+            let mut f = Finding::new(
                 Code::RecordDuplicateId,
-                format!("record id {id:?} appears earlier in the export"),
-                None,
+                format!("{field} repeats the id of an earlier record of the export ({whose})"),
+            )
+            .at(at(r.at))
+            .related(at(r.first));
+            if !field.is_empty() {
+                f = f.field(field.as_str());
+            }
+            let names = names.get_or_insert_with(|| chains.names());
+            if let Some(name) = names.get(r.at.chain as usize) {
+                f = f.chain(name.to_string());
+            }
+            chains.push(f, sink);
+        });
+        if let Err(e) = read {
+            sink.push(Finding::new(
+                Code::LimitRecordIds,
+                format!("the uniqueness check of record ids could not be completed: reading its temporary file failed ({e})"),
             ));
         }
     }
 
     /// Ends every chain: completeness, chain-level findings, and the summaries.
     pub fn finish(mut self, sink: &mut FindingSink) -> (Vec<ChainSummary>, Option<Untracked>) {
+        self.report_repeated_ids(sink);
         // Counterparty bindings against the originating receipts anywhere in the export.
         for c in std::mem::take(&mut self.claims) {
             match self.envelopes.get(&id_key(&c.receipt_ref)) {
@@ -331,6 +395,7 @@ impl Links {
             let Slot {
                 state: mut s,
                 mut counts,
+                ..
             } = slot;
             let mut out = Vec::new();
             let signed = s.sig.signed();
@@ -752,6 +817,13 @@ mod tests {
     use crate::sig::SigContext;
 
     fn run(limits: impl FnOnce(&mut Links)) -> FindingSink {
+        let lines: Vec<&str> = include_str!("../../testdata/asqav/ok--gen-receipts.jsonl")
+            .lines()
+            .collect();
+        run_lines(&lines, limits)
+    }
+
+    fn run_lines(lines: &[&str], limits: impl FnOnce(&mut Links)) -> FindingSink {
         let profile = Profile::builtin("asqav").unwrap().unwrap();
         let ring = KeyRing::from_keys(Vec::new());
         let ctx = SigContext::new(&ring, crate::crypto::all_providers()[0]).unwrap();
@@ -759,8 +831,7 @@ mod tests {
         let mut links = Links::new(&profile.spec, Policy::default());
         limits(&mut links);
         let mut sink = FindingSink::new(100);
-        let lines = include_str!("../../testdata/asqav/ok--gen-receipts.jsonl").lines();
-        for (i, line) in lines.enumerate() {
+        for (i, line) in lines.iter().enumerate() {
             let at = Location {
                 source: 0,
                 line: i as u64 + 1,
@@ -787,11 +858,63 @@ mod tests {
     fn record_ids_past_the_limit_are_reported_once_not_silently_skipped() {
         let sink = run(|_| {});
         assert!(lines_of(&sink, Code::LimitRecordIds).is_empty());
-        let sink = run(|l| l.ids_limit = 2);
+        let sink = run(|l| l.ids = IdLedger::with_limits(1, 1));
         assert_eq!(
             lines_of(&sink, Code::LimitRecordIds),
             [3],
             "once, at the first record not remembered"
+        );
+    }
+
+    #[test]
+    fn repeated_ids_point_at_the_first_record_whether_held_in_memory_or_on_disk() {
+        let text = include_str!("../../testdata/asqav/ok--gen-receipts.jsonl");
+        let mut lines: Vec<&str> = text.lines().collect();
+        let n = lines.len() as u64;
+        assert!(n >= 4, "the fixture has records to repeat");
+        // The second and the first records again, at the end.
+        lines.push(lines[1]);
+        lines.push(lines[0]);
+        let repeats = |sink: &FindingSink| -> Vec<(u64, u64, Option<String>, Option<String>)> {
+            let mut v: Vec<_> = sink
+                .stored
+                .iter()
+                .filter(|f| f.code == Code::RecordDuplicateId)
+                .map(|f| {
+                    (
+                        f.at.as_ref().unwrap().line,
+                        f.related.as_ref().unwrap().line,
+                        f.chain.clone(),
+                        f.field.clone(),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let in_memory = repeats(&run_lines(&lines, |_| {}));
+        let chain_of = |line: &str| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            v["agent_id"].as_str().map(String::from)
+        };
+        assert_eq!(
+            in_memory,
+            [
+                (n + 1, 2, chain_of(lines[1]), Some("signature_id".into())),
+                (n + 2, 1, chain_of(lines[0]), Some("signature_id".into())),
+            ]
+        );
+        // Runs of one id each: every id goes through the temporary file.
+        let on_disk = repeats(&run_lines(&lines, |l| {
+            l.ids = IdLedger::with_limits(1, usize::MAX);
+        }));
+        assert_eq!(on_disk, in_memory);
+        assert!(
+            run(|l| l.ids = IdLedger::with_limits(1, usize::MAX))
+                .stored
+                .iter()
+                .all(|f| f.code != Code::RecordDuplicateId),
+            "the fixture itself has no repeat"
         );
     }
 
