@@ -131,7 +131,7 @@ codes! {
         "the export declares more AAT batch epochs than the verifier tracks (100,000): the records of the epochs met after that are still hashed, linked and signature-checked and their inclusion proofs checked against the root they name, but those epochs are not checked for missing leaves and not listed, so the run is at best inconclusive";
     LimitRecordIds => "limit.record_ids", Warning, Integrity,
         "record ids past the limit not checked for uniqueness",
-        "the export has more than 268,435,456 records with ids, or the temporary file that holds their fingerprints (in TMPDIR, 40 bytes a record past the first 65,536) could not be written or read back: the later ids are not checked against earlier ids anywhere in the export (a replayed record in another chain would not be found this way); every record is still hashed, linked, sequenced and signature-checked within its chain";
+        "the export has more than 268,435,456 records with ids, or the temporary file that holds their fingerprints (in TMPDIR, 40 bytes a record past the first 16,384) could not be written or read back: the later ids are not checked against earlier ids anywhere in the export (a replayed record in another chain would not be found this way); every record is still hashed, linked, sequenced and signature-checked within its chain";
     ChainLinkMismatch => "chain.link_mismatch", Error, Integrity,
         "link (prev_hash) does not match the previous record",
         "the previous record of this chain was altered, or a record between them was removed, inserted or moved";

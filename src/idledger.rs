@@ -1,12 +1,12 @@
 //! The export-wide record-id uniqueness check, in memory that does not grow with the export.
 //!
 //! Every id is kept as a 128-bit fingerprint (the first half of its SHA-256) with the place of
-//! its record. The entries gather in a buffer of [`RUN_ENTRIES`]; a full buffer is sorted and
-//! written as one run to an anonymous temporary file (`tempfile::tempfile`, in `TMPDIR`; 40
-//! bytes an entry). At the end the runs and the buffer are merged in fingerprint order, and
-//! every entry whose fingerprint equals an earlier one's is a repeat of the first. The check is
-//! exact but for a 2^-127 chance per pair of ids, as a fingerprint set in memory would be, and
-//! its memory is the buffer (2.5 MiB) during the run and one 4 KiB read buffer per run at the
+//! its record, 40 bytes. The entries gather in a buffer of [`RUN_ENTRIES`]; a full buffer is
+//! sorted and written as one run to an anonymous temporary file (`tempfile::tempfile`, in
+//! `TMPDIR`). At the end the runs and the buffer are merged in fingerprint order, and every
+//! entry whose fingerprint equals an earlier one's is a repeat of the first. The check is exact
+//! but for a 2^-127 chance per pair of ids, as a fingerprint set in memory would be, and its
+//! memory is the buffer (640 KiB) during the run and a 1,000-byte read buffer per run at the
 //! end.
 //!
 //! An export with at most one run's worth of ids never touches the disk. If the temporary file
@@ -18,15 +18,15 @@ use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 
-/// Entries held in memory before a run is written (40 bytes each: 2.5 MiB).
-pub const RUN_ENTRIES: usize = 1 << 16;
+/// Entries held in memory before a run is written (40 bytes each: 640 KiB).
+pub const RUN_ENTRIES: usize = 1 << 14;
 /// Most runs merged at the end, so most ids checked: 2^28 (268,435,456) records, 10 GiB of
-/// temporary file; the merge then reads 4,096 runs through 4 KiB buffers (16 MiB).
-pub const MAX_RUNS: usize = 1 << 12;
-/// Bytes of one entry in a run.
+/// temporary file; the merge then reads 16,384 runs through 1,000-byte buffers (16 MiB).
+pub const MAX_RUNS: usize = 1 << 14;
+/// Bytes of one entry, in memory and in a run.
 const ENTRY_BYTES: usize = 40;
 /// Entries read from a run at a time during the merge.
-const READ_ENTRIES: usize = 4096 / ENTRY_BYTES;
+const READ_ENTRIES: usize = 25;
 
 /// The fingerprint of a record id: the first half of its SHA-256.
 pub fn fingerprint(id: &str) -> u128 {
@@ -51,17 +51,33 @@ pub struct Place {
     pub chain: u32,
 }
 
-/// One id: its fingerprint, then its place; ordered by fingerprint, then by place (so the
-/// first entry of a fingerprint is its earliest record).
+/// One id: its fingerprint (high half first, so that they order as the whole), then its place;
+/// ordered by fingerprint, then by place (so the first entry of a fingerprint is its earliest
+/// record). Two `u64` halves rather than a `u128`, whose 16-byte alignment would pad the entry to
+/// 48 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {
-    fingerprint: u128,
+    high: u64,
+    low: u64,
     place: Place,
 }
 
 impl Entry {
+    fn new(fingerprint: u128, place: Place) -> Self {
+        Entry {
+            high: (fingerprint >> 64) as u64,
+            low: fingerprint as u64,
+            place,
+        }
+    }
+
+    fn same_id(&self, other: &Entry) -> bool {
+        (self.high, self.low) == (other.high, other.low)
+    }
+
     fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.fingerprint.to_le_bytes());
+        out.extend_from_slice(&self.high.to_le_bytes());
+        out.extend_from_slice(&self.low.to_le_bytes());
         out.extend_from_slice(&self.place.source.to_le_bytes());
         out.extend_from_slice(&self.place.line.to_le_bytes());
         out.extend_from_slice(&self.place.record.to_le_bytes());
@@ -75,10 +91,9 @@ impl Entry {
             a.copy_from_slice(&b[i..i + 8]);
             u64::from_le_bytes(a)
         };
-        let mut f = [0u8; 16];
-        f.copy_from_slice(&b[..16]);
         Entry {
-            fingerprint: u128::from_le_bytes(f),
+            high: u64_at(0),
+            low: u64_at(8),
             place: Place {
                 source: u32_at(16),
                 line: u64_at(20),
@@ -174,7 +189,7 @@ impl IdLedger {
         if self.buffer.capacity() == 0 {
             self.buffer.reserve_exact(self.run_entries);
         }
-        self.buffer.push(Entry { fingerprint, place });
+        self.buffer.push(Entry::new(fingerprint, place));
         self.len += 1;
         Ok(())
     }
@@ -233,7 +248,7 @@ impl IdLedger {
                 heap.push(Reverse((next, i)));
             }
             match first {
-                Some(f) if f.fingerprint == e.fingerprint => repeat(Repeat {
+                Some(f) if f.same_id(&e) => repeat(Repeat {
                     at: e.place,
                     first: f.place,
                 }),
@@ -425,6 +440,26 @@ mod tests {
             .map(|i| (20_001 + i, i + 1))
             .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn an_entry_takes_its_40_bytes_in_memory_too() {
+        assert_eq!(std::mem::size_of::<Entry>(), ENTRY_BYTES);
+        let e = Entry::new(
+            0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10,
+            Place {
+                source: 7,
+                line: u64::MAX,
+                record: 3,
+                chain: u32::MAX,
+            },
+        );
+        let mut bytes = Vec::new();
+        e.encode(&mut bytes);
+        assert_eq!(bytes.len(), ENTRY_BYTES);
+        assert_eq!(Entry::decode(bytes.as_slice().try_into().unwrap()), e);
+        // The halves order as the whole fingerprint.
+        assert!(Entry::new(1 << 64, e.place) > Entry::new(u128::from(u64::MAX), e.place));
     }
 
     #[test]

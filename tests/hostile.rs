@@ -1383,10 +1383,10 @@ fn declared_profile_chains_past_the_limit_are_counted_and_reported() {
 
 #[test]
 fn a_repeated_id_far_apart_is_found_through_the_ids_written_to_disk() {
-    // 70,001 receipts: past the 65,536 ids held in memory, so the first ones go to the
+    // 20,001 receipts: past the 16,384 ids held in memory, so the first ones go to the
     // temporary file and the repeat at the end is found only by the merge.
     let dir = tempfile::tempdir().unwrap();
-    let mut text = one_receipt_agents(70_000);
+    let mut text = one_receipt_agents(20_000);
     let sixth = String::from_utf8(one_receipt_agents(6))
         .unwrap()
         .lines()
@@ -1400,8 +1400,8 @@ fn a_repeated_id_far_apart_is_found_through_the_ids_written_to_disk() {
     assert_failed_with(
         &r,
         "record.duplicate_id",
-        70_001,
-        "id repeated 69,995 lines later",
+        20_001,
+        "id repeated 19,995 lines later",
     );
     assert_eq!(count_of(&r, "record.duplicate_id"), 1);
     assert_eq!(count_of(&r, "limit.record_ids"), 0);
