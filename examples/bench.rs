@@ -879,7 +879,7 @@ struct Receipt {
 
 /// The public key of the pack's first agent and the signed messages and signatures of
 /// [`BOUND_SAMPLES`] of its receipts (for the bound).
-fn asqav_sample_signatures() -> (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
+fn asqav_sample_signatures() -> (Vec<u8>, Vec<Signed>) {
     let (_, kid, key) = asqav_agent(0);
     let samples = (0..BOUND_SAMPLES as u64)
         .map(|i| {
@@ -1241,7 +1241,7 @@ fn measure_bounds(files: &[PathBuf], keys: &Path, cores: usize, wait: bool) -> B
     let es_key = key_of(KeyAlg::P256);
     let ml_key = key_of(KeyAlg::MlDsa65);
     let es_samples = sample_signatures(files, "aat-es256", "ES256");
-    let ml_samples: Vec<(Vec<u8>, Vec<u8>)> = sample_signatures(files, "aat-mldsa65", "ML-DSA-65")
+    let ml_samples: Vec<Signed> = sample_signatures(files, "aat-mldsa65", "ML-DSA-65")
         .into_iter()
         .map(|(m, sig)| (Sha256::digest(&m).to_vec(), sig))
         .collect();
@@ -1406,6 +1406,9 @@ fn first_lines(path: &Path, n: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// A signed message (or digest) and its signature.
+type Signed = (Vec<u8>, Vec<u8>);
+
 /// How many distinct signed records of an input the signature bounds cycle through.
 const BOUND_SAMPLES: usize = 1024;
 
@@ -1414,7 +1417,7 @@ const BOUND_SAMPLES: usize = 1024;
 /// verified over and over would keep the variable-time parts of verification (the inversion,
 /// the public key's multiplication digits) on one path and predict every branch, which no real
 /// export does.
-fn sample_signatures(files: &[PathBuf], needle: &str, alg: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+fn sample_signatures(files: &[PathBuf], needle: &str, alg: &str) -> Vec<Signed> {
     let Some(f) = files.iter().find(|f| f.to_string_lossy().contains(needle)) else {
         println!("{alg}: no input generated (--only), bound not measured");
         return Vec::new();
