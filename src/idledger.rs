@@ -224,27 +224,25 @@ impl IdLedger {
     /// Reading the temporary file back failed; the repeats reported before stand.
     pub fn finish(mut self, mut repeat: impl FnMut(Repeat)) -> io::Result<()> {
         self.buffer.sort_unstable();
+        // One file for all the runs (one descriptor however many runs), read at each run's
+        // offset in turn.
+        let mut file = self.file.take();
         let mut cursors = Vec::with_capacity(self.runs.len() + 1);
         let mut offset = 0u64;
         for &n in &self.runs {
-            let file = self
-                .file
-                .as_ref()
-                .ok_or_else(|| io::Error::other("the ledger's runs have no file"))?
-                .try_clone()?;
-            cursors.push(Cursor::File(RunReader::new(file, offset, n)));
+            cursors.push(Cursor::File(RunReader::new(offset, n)));
             offset += n * ENTRY_BYTES as u64;
         }
         cursors.push(Cursor::Memory(std::mem::take(&mut self.buffer).into_iter()));
         let mut heap = BinaryHeap::with_capacity(cursors.len());
         for (i, c) in cursors.iter_mut().enumerate() {
-            if let Some(e) = c.next()? {
+            if let Some(e) = c.next(file.as_mut())? {
                 heap.push(Reverse((e, i)));
             }
         }
         let mut first: Option<Entry> = None;
         while let Some(Reverse((e, i))) = heap.pop() {
-            if let Some(next) = cursors[i].next()? {
+            if let Some(next) = cursors[i].next(file.as_mut())? {
                 heap.push(Reverse((next, i)));
             }
             match first {
@@ -266,9 +264,9 @@ enum Cursor {
 }
 
 impl Cursor {
-    fn next(&mut self) -> io::Result<Option<Entry>> {
+    fn next(&mut self, file: Option<&mut File>) -> io::Result<Option<Entry>> {
         match self {
-            Cursor::File(r) => r.next(),
+            Cursor::File(r) => r.next(file),
             Cursor::Memory(it) => Ok(it.next()),
         }
     }
@@ -276,7 +274,6 @@ impl Cursor {
 
 /// Reads one run of the temporary file through a small buffer.
 struct RunReader {
-    file: File,
     /// Byte offset of the next unread entry.
     offset: u64,
     /// Entries not yet read from the file.
@@ -286,9 +283,8 @@ struct RunReader {
 }
 
 impl RunReader {
-    fn new(file: File, offset: u64, entries: u64) -> Self {
+    fn new(offset: u64, entries: u64) -> Self {
         RunReader {
-            file,
             offset,
             left: entries,
             buf: Vec::new(),
@@ -296,16 +292,16 @@ impl RunReader {
         }
     }
 
-    fn next(&mut self) -> io::Result<Option<Entry>> {
+    fn next(&mut self, file: Option<&mut File>) -> io::Result<Option<Entry>> {
         if self.pos == self.buf.len() {
             if self.left == 0 {
                 return Ok(None);
             }
+            let file = file.ok_or_else(|| io::Error::other("the ledger's runs have no file"))?;
             let n = self.left.min(READ_ENTRIES as u64);
             self.buf.resize(n as usize * ENTRY_BYTES, 0);
-            // The clones share one file position: seek before every read.
-            self.file.seek(SeekFrom::Start(self.offset))?;
-            self.file.read_exact(&mut self.buf)?;
+            file.seek(SeekFrom::Start(self.offset))?;
+            file.read_exact(&mut self.buf)?;
             self.offset += self.buf.len() as u64;
             self.left -= n;
             self.pos = 0;

@@ -1422,6 +1422,22 @@ fn a_repeated_id_far_apart_is_found_through_the_ids_written_to_disk() {
         "{}",
         f["message"]
     );
+    // No writable temporary directory: the ids held in memory stay checked, the later ones
+    // are not, and the report says so at the first of them instead of passing silently.
+    let nowhere = dir.path().join("no-such-directory");
+    let args = verify_args(&p, &[], &["--max-chains", "10"]);
+    let r = common::run_env(&args, &[("TMPDIR", nowhere.to_str().unwrap())]);
+    assert_eq!(count_of(&r, "record.duplicate_id"), 0, "{}", r.stdout);
+    assert!(
+        r.codes().contains(&("limit.record_ids".into(), 16_385)),
+        "{:?}",
+        r.codes()
+    );
+    let m = r.messages("limit.record_ids");
+    assert!(
+        m[0].contains("only the first 16384") && m[0].contains("could not be written"),
+        "{m:?}"
+    );
 }
 
 #[test]

@@ -124,10 +124,21 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
+    run_env(args, &[])
+}
+
+/// Runs the binary with arguments and environment variables.
+#[allow(dead_code)]
+pub fn run_env<I, S>(args: I, vars: &[(&str, &str)]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
     let out = Command::new(env!("CARGO_BIN_EXE_audit-verify"))
         .args(args)
         .env_remove("NO_COLOR")
         .env("COLUMNS", "100")
+        .envs(vars.iter().copied())
         .output()
         .expect("run the binary");
     finished(&out)
