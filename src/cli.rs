@@ -20,7 +20,12 @@ Examples:
     audit-verify verify export.jsonl --keys keys/ --checkpoint log.checkpoint \
       --checkpoint-key 'log.example/audit+1a2b3c4d+AaBb...'
 
-Exit codes: 0 verified, 1 failed, 2 error (could not verify), 3 inconclusive.";
+Exit codes: 0 verified, 1 failed, 2 error (could not verify), 3 inconclusive.
+
+Environment:
+  NO_COLOR  no colour in the human report (as --color never)
+  TMPDIR    where the export-wide record-id check (asqav, AGT) writes its temporary file
+            past 16,384 ids: 40 bytes a record, removed when the run ends";
 
 /// Verify AI agent audit-trail exports offline: canonical hashes, chain links, sequence numbers,
 /// timestamps and signatures, with a clear verdict and the exact failing record.
