@@ -10,8 +10,8 @@
 //! end.
 //!
 //! An export with at most one run's worth of ids never touches the disk. If the temporary file
-//! cannot be written, the ids already held stay checked and the later ones are not:
-//! [`IdLedger::insert`] says so once.
+//! cannot be written, the ids already held stay checked and the later ones are refused
+//! ([`Refused`]); the caller reports that once (`limit.record_ids`).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
