@@ -727,3 +727,38 @@ proptest! {
         prop_assert_eq!(whole.end(), n as u64);
     }
 }
+
+// ---- the record-id ledger finds exactly the repeats, wherever its runs split the ids ----
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// Every id after the first occurrence of its value is reported once, pointing at that first
+    /// occurrence, whether the ids stay in memory or go through the temporary file in runs of
+    /// any size.
+    #[test]
+    fn the_id_ledger_reports_exactly_the_repeats(
+        ids in prop::collection::vec(0u8..40, 0..400), run in 1usize..64,
+    ) {
+        use audit_verify::idledger::{IdLedger, Place, fingerprint};
+        let place = |i: usize| Place { source: 0, line: i as u64 + 1, record: i as u64, chain: 0 };
+        let mut ledger = IdLedger::with_limits(run, usize::MAX);
+        let mut first = std::collections::HashMap::new();
+        let mut want = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            let id = format!("id-{id}");
+            ledger.insert(fingerprint(&id), place(i)).unwrap();
+            match first.get(&id) {
+                Some(&f) => want.push((i as u64 + 1, f)),
+                None => {
+                    first.insert(id, i as u64 + 1);
+                }
+            }
+        }
+        let mut got = Vec::new();
+        ledger.finish(|r| got.push((r.at.line, r.first.line))).unwrap();
+        got.sort_unstable();
+        want.sort_unstable();
+        prop_assert_eq!(got, want);
+    }
+}
