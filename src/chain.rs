@@ -75,6 +75,11 @@ impl FindingSink {
         }
     }
 
+    /// How many findings of one code are stored.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
     /// Counts `n` findings of `code` that are not kept (as past the storage cap).
     pub fn count(&mut self, code: Code, n: u64) {
         if n > 0 {

@@ -145,7 +145,8 @@ impl<S> ChainTable<S> {
         self.len == 0
     }
 
-    fn slot(&mut self, i: u32) -> Option<&mut Slot<S>> {
+    /// The chain at `i` ([`Slot::index`]).
+    pub fn slot(&mut self, i: u32) -> Option<&mut Slot<S>> {
         let i = i as usize;
         self.chunks.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
     }

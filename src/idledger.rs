@@ -1,13 +1,16 @@
-//! The export-wide record-id uniqueness check, in memory that does not grow with the export.
+//! Export-wide facts about record ids, in memory that does not grow with the export: the
+//! uniqueness check of record ids, and the envelope hashes that asqav counterparty bindings are
+//! resolved against.
 //!
-//! Every id is kept as a 128-bit fingerprint (the first half of its SHA-256) with the place of
-//! its record, 40 bytes. The entries gather in a buffer of [`RUN_ENTRIES`]; a full buffer is
-//! sorted and written as one run to an anonymous temporary file (`tempfile::tempfile`, in
-//! `TMPDIR`). At the end the runs and the buffer are merged in fingerprint order, and every
-//! entry whose fingerprint equals an earlier one's is a repeat of the first. The check is exact
-//! but for a 2^-127 chance per pair of ids, as a fingerprint set in memory would be, and its
-//! memory is the buffer (640 KiB) during the run and a 1,000-byte read buffer per run at the
-//! end.
+//! Every id is kept as a 128-bit fingerprint (the first half of its SHA-256) with a fixed-size
+//! payload: the place of its record (40 bytes an entry), or the place and a digest (72 bytes).
+//! The entries gather in a buffer of [`RUN_ENTRIES`]; a full buffer is sorted and written as
+//! one run to an anonymous temporary file (`tempfile::tempfile`, in `TMPDIR`). At the end the
+//! runs and the buffer are merged in fingerprint order, so all entries of one id arrive
+//! together, the earliest record first. For record ids, every entry after the first of its
+//! fingerprint is a repeat of the first. The check is exact but for a 2^-127 chance per pair of
+//! ids, as a fingerprint set in memory would be, and its memory is the buffer (640 KiB or
+//! 1.1 MiB) during the run and a read buffer of about 1,000 bytes per run at the end.
 //!
 //! An export with at most one run's worth of ids never touches the disk. If the temporary file
 //! cannot be written, the ids already held stay checked and the later ones are refused
@@ -15,18 +18,18 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::fmt::Debug;
 use std::fs::File;
 use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 
-/// Entries held in memory before a run is written (40 bytes each: 640 KiB).
+/// Entries held in memory before a run is written.
 pub const RUN_ENTRIES: usize = 1 << 14;
-/// Most runs merged at the end, so most ids checked: 2^28 (268,435,456) records, 10 GiB of
-/// temporary file; the merge then reads 16,384 runs through 1,000-byte buffers (16 MiB).
+/// Most runs merged at the end, so most ids held: 2^28 (268,435,456) records, 10 GiB of
+/// temporary file for record ids; the merge then reads 16,384 runs through buffers of about
+/// 1,000 bytes (16 MiB).
 pub const MAX_RUNS: usize = 1 << 14;
-/// Bytes of one entry, in memory and in a run.
-const ENTRY_BYTES: usize = 40;
-/// Entries read from a run at a time during the merge.
-const READ_ENTRIES: usize = 25;
+/// Bytes read from a run at a time during the merge (rounded down to whole entries).
+const READ_BYTES: usize = 1000;
 
 /// The fingerprint of a record id: the first half of its SHA-256.
 pub fn fingerprint(id: &str) -> u128 {
@@ -35,6 +38,27 @@ pub fn fingerprint(id: &str) -> u128 {
     let mut key = [0u8; 16];
     key.copy_from_slice(&d[..16]);
     u128::from_be_bytes(key)
+}
+
+/// What an entry carries besides its fingerprint: fixed-size, ordered (entries of one
+/// fingerprint arrive in this order).
+pub trait Payload: Copy + Ord + Debug {
+    /// Its encoded size.
+    const BYTES: usize;
+    /// Appends its encoding ([`Self::BYTES`] bytes).
+    fn encode(&self, out: &mut Vec<u8>);
+    /// Decodes [`Self::BYTES`] bytes.
+    fn decode(b: &[u8]) -> Self;
+}
+
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(a)
 }
 
 /// Where a record is: its input, line and record index, and its chain's index in the caller's
@@ -51,55 +75,89 @@ pub struct Place {
     pub chain: u32,
 }
 
-/// One id: its fingerprint (high half first, so that they order as the whole), then its place;
-/// ordered by fingerprint, then by place (so the first entry of a fingerprint is its earliest
-/// record). Two `u64` halves rather than a `u128`, whose 16-byte alignment would pad the entry to
-/// 48 bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Entry {
-    high: u64,
-    low: u64,
-    place: Place,
+impl Payload for Place {
+    const BYTES: usize = 24;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.source.to_le_bytes());
+        out.extend_from_slice(&self.line.to_le_bytes());
+        out.extend_from_slice(&self.record.to_le_bytes());
+        out.extend_from_slice(&self.chain.to_le_bytes());
+    }
+
+    fn decode(b: &[u8]) -> Self {
+        Place {
+            source: u32_at(b, 0),
+            line: u64_at(b, 4),
+            record: u64_at(b, 12),
+            chain: u32_at(b, 20),
+        }
+    }
 }
 
-impl Entry {
-    fn new(fingerprint: u128, place: Place) -> Self {
+/// A record's place and a digest it carries (an asqav envelope hash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stamped {
+    /// Where the record is (first, so the earliest record of an id comes first).
+    pub place: Place,
+    /// Its digest.
+    pub digest: [u8; 32],
+}
+
+impl Payload for Stamped {
+    const BYTES: usize = Place::BYTES + 32;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.place.encode(out);
+        out.extend_from_slice(&self.digest);
+    }
+
+    fn decode(b: &[u8]) -> Self {
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(&b[Place::BYTES..Place::BYTES + 32]);
+        Stamped {
+            place: Place::decode(b),
+            digest,
+        }
+    }
+}
+
+/// One id: its fingerprint (high half first, so that they order as the whole), then its
+/// payload; ordered by fingerprint, then by payload. Two `u64` halves rather than a `u128`,
+/// whose 16-byte alignment would pad a 40-byte entry to 48.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry<P> {
+    high: u64,
+    low: u64,
+    payload: P,
+}
+
+impl<P: Payload> Entry<P> {
+    const BYTES: usize = 16 + P::BYTES;
+
+    fn new(fingerprint: u128, payload: P) -> Self {
         Entry {
             high: (fingerprint >> 64) as u64,
             low: fingerprint as u64,
-            place,
+            payload,
         }
     }
 
-    fn same_id(&self, other: &Entry) -> bool {
-        (self.high, self.low) == (other.high, other.low)
+    fn fingerprint(&self) -> u128 {
+        u128::from(self.high) << 64 | u128::from(self.low)
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.high.to_le_bytes());
         out.extend_from_slice(&self.low.to_le_bytes());
-        out.extend_from_slice(&self.place.source.to_le_bytes());
-        out.extend_from_slice(&self.place.line.to_le_bytes());
-        out.extend_from_slice(&self.place.record.to_le_bytes());
-        out.extend_from_slice(&self.place.chain.to_le_bytes());
+        self.payload.encode(out);
     }
 
-    fn decode(b: &[u8; ENTRY_BYTES]) -> Entry {
-        let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let u64_at = |i: usize| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(&b[i..i + 8]);
-            u64::from_le_bytes(a)
-        };
+    fn decode(b: &[u8]) -> Self {
         Entry {
-            high: u64_at(0),
-            low: u64_at(8),
-            place: Place {
-                source: u32_at(16),
-                line: u64_at(20),
-                record: u64_at(28),
-                chain: u32_at(36),
-            },
+            high: u64_at(b, 0),
+            low: u64_at(b, 8),
+            payload: P::decode(&b[16..]),
         }
     }
 }
@@ -122,10 +180,10 @@ pub struct Repeat {
     pub first: Place,
 }
 
-/// Record-id fingerprints with their places, for the uniqueness check (see the module).
+/// Id fingerprints with their payloads, sorted at the end (see the module).
 #[derive(Debug)]
-pub struct IdLedger {
-    buffer: Vec<Entry>,
+pub struct Ledger<P> {
+    buffer: Vec<Entry<P>>,
     run_entries: usize,
     max_runs: usize,
     file: Option<File>,
@@ -135,17 +193,20 @@ pub struct IdLedger {
     closed: bool,
 }
 
-impl Default for IdLedger {
+/// Record ids with their places: the uniqueness check.
+pub type IdLedger = Ledger<Place>;
+
+impl<P: Payload> Default for Ledger<P> {
     fn default() -> Self {
-        IdLedger::with_limits(RUN_ENTRIES, MAX_RUNS)
+        Ledger::with_limits(RUN_ENTRIES, MAX_RUNS)
     }
 }
 
-impl IdLedger {
+impl<P: Payload> Ledger<P> {
     /// A ledger writing runs of `run_entries`, at most `max_runs` of them (small values let the
     /// tests reach the disk and the limit).
     pub fn with_limits(run_entries: usize, max_runs: usize) -> Self {
-        IdLedger {
+        Ledger {
             buffer: Vec::new(),
             run_entries: run_entries.max(1),
             max_runs,
@@ -166,13 +227,13 @@ impl IdLedger {
         self.len == 0
     }
 
-    /// Adds the id with `fingerprint` at `place`. Once refused (the limit reached or the
+    /// Adds the id with `fingerprint` and its payload. Once refused (the limit reached or the
     /// temporary file not writable), every later id is refused with [`Refused::Full`] and the
     /// ids held so far stay checked.
     ///
     /// # Errors
     /// [`Refused`] when the id is not taken.
-    pub fn insert(&mut self, fingerprint: u128, place: Place) -> Result<(), Refused> {
+    pub fn insert(&mut self, fingerprint: u128, payload: P) -> Result<(), Refused> {
         if self.closed {
             return Err(Refused::Full);
         }
@@ -189,7 +250,7 @@ impl IdLedger {
         if self.buffer.capacity() == 0 {
             self.buffer.reserve_exact(self.run_entries);
         }
-        self.buffer.push(Entry::new(fingerprint, place));
+        self.buffer.push(Entry::new(fingerprint, payload));
         self.len += 1;
         Ok(())
     }
@@ -201,8 +262,8 @@ impl IdLedger {
             Some(f) => f,
             None => self.file.insert(tempfile::tempfile()?),
         };
-        let mut bytes = Vec::with_capacity(ENTRY_BYTES * 1024);
-        let written: u64 = self.runs.iter().sum::<u64>() * ENTRY_BYTES as u64;
+        let mut bytes = Vec::with_capacity(Entry::<P>::BYTES * 1024);
+        let written: u64 = self.runs.iter().sum::<u64>() * Entry::<P>::BYTES as u64;
         file.seek(SeekFrom::Start(written))?;
         for chunk in self.buffer.chunks(1024) {
             bytes.clear();
@@ -217,12 +278,12 @@ impl IdLedger {
         Ok(())
     }
 
-    /// Merges everything held and calls `repeat` for each record whose id an earlier record
-    /// had, in fingerprint order (the caller sorts its findings).
+    /// Merges everything held and calls `each` with every entry in order: by fingerprint, and
+    /// within one fingerprint by payload.
     ///
     /// # Errors
-    /// Reading the temporary file back failed; the repeats reported before stand.
-    pub fn finish(mut self, mut repeat: impl FnMut(Repeat)) -> io::Result<()> {
+    /// Reading the temporary file back failed; the entries given before stand.
+    pub fn sorted(mut self, mut each: impl FnMut(u128, P)) -> io::Result<()> {
         self.buffer.sort_unstable();
         // One file for all the runs (one descriptor however many runs), read at each run's
         // offset in turn.
@@ -231,7 +292,7 @@ impl IdLedger {
         let mut offset = 0u64;
         for &n in &self.runs {
             cursors.push(Cursor::File(RunReader::new(offset, n)));
-            offset += n * ENTRY_BYTES as u64;
+            offset += n * Entry::<P>::BYTES as u64;
         }
         cursors.push(Cursor::Memory(std::mem::take(&mut self.buffer).into_iter()));
         let mut heap = BinaryHeap::with_capacity(cursors.len());
@@ -240,31 +301,42 @@ impl IdLedger {
                 heap.push(Reverse((e, i)));
             }
         }
-        let mut first: Option<Entry> = None;
         while let Some(Reverse((e, i))) = heap.pop() {
             if let Some(next) = cursors[i].next(file.as_mut())? {
                 heap.push(Reverse((next, i)));
             }
-            match first {
-                Some(f) if f.same_id(&e) => repeat(Repeat {
-                    at: e.place,
-                    first: f.place,
-                }),
-                _ => first = Some(e),
-            }
+            each(e.fingerprint(), e.payload);
         }
         Ok(())
     }
 }
 
-/// One sorted run being merged.
-enum Cursor {
-    File(RunReader),
-    Memory(std::vec::IntoIter<Entry>),
+impl Ledger<Place> {
+    /// Calls `repeat` for each record whose id an earlier record had, in fingerprint order (the
+    /// caller orders its findings).
+    ///
+    /// # Errors
+    /// Reading the temporary file back failed; the repeats reported before stand.
+    pub fn repeats(self, mut repeat: impl FnMut(Repeat)) -> io::Result<()> {
+        let mut first: Option<(u128, Place)> = None;
+        self.sorted(|fingerprint, place| match first {
+            Some((f, at)) if f == fingerprint => repeat(Repeat {
+                at: place,
+                first: at,
+            }),
+            _ => first = Some((fingerprint, place)),
+        })
+    }
 }
 
-impl Cursor {
-    fn next(&mut self, file: Option<&mut File>) -> io::Result<Option<Entry>> {
+/// One sorted run being merged.
+enum Cursor<P> {
+    File(RunReader),
+    Memory(std::vec::IntoIter<Entry<P>>),
+}
+
+impl<P: Payload> Cursor<P> {
+    fn next(&mut self, file: Option<&mut File>) -> io::Result<Option<Entry<P>>> {
         match self {
             Cursor::File(r) => r.next(file),
             Cursor::Memory(it) => Ok(it.next()),
@@ -292,24 +364,24 @@ impl RunReader {
         }
     }
 
-    fn next(&mut self, file: Option<&mut File>) -> io::Result<Option<Entry>> {
+    fn next<P: Payload>(&mut self, file: Option<&mut File>) -> io::Result<Option<Entry<P>>> {
+        let size = Entry::<P>::BYTES;
         if self.pos == self.buf.len() {
             if self.left == 0 {
                 return Ok(None);
             }
             let file = file.ok_or_else(|| io::Error::other("the ledger's runs have no file"))?;
-            let n = self.left.min(READ_ENTRIES as u64);
-            self.buf.resize(n as usize * ENTRY_BYTES, 0);
+            let n = self.left.min((READ_BYTES / size).max(1) as u64);
+            self.buf.resize(n as usize * size, 0);
             file.seek(SeekFrom::Start(self.offset))?;
             file.read_exact(&mut self.buf)?;
             self.offset += self.buf.len() as u64;
             self.left -= n;
             self.pos = 0;
         }
-        let mut b = [0u8; ENTRY_BYTES];
-        b.copy_from_slice(&self.buf[self.pos..self.pos + ENTRY_BYTES]);
-        self.pos += ENTRY_BYTES;
-        Ok(Some(Entry::decode(&b)))
+        let e = Entry::decode(&self.buf[self.pos..self.pos + size]);
+        self.pos += size;
+        Ok(Some(e))
     }
 }
 
@@ -331,7 +403,7 @@ mod tests {
     fn repeats(ledger: IdLedger) -> Vec<(u64, u64)> {
         let mut out = Vec::new();
         ledger
-            .finish(|r| out.push((r.at.line, r.first.line)))
+            .repeats(|r| out.push((r.at.line, r.first.line)))
             .unwrap();
         out.sort_unstable();
         out
@@ -402,7 +474,7 @@ mod tests {
         l.insert(6, at(0, 10)).unwrap();
         l.insert(5, at(1, 2)).unwrap();
         let mut out = Vec::new();
-        l.finish(|r| out.push((r.at, r.first))).unwrap();
+        l.repeats(|r| out.push((r.at, r.first))).unwrap();
         out.sort_unstable();
         assert_eq!(out, [(at(1, 1), at(0, 9)), (at(1, 2), at(0, 9))]);
     }
@@ -439,23 +511,61 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_takes_its_40_bytes_in_memory_too() {
-        assert_eq!(std::mem::size_of::<Entry>(), ENTRY_BYTES);
-        let e = Entry::new(
-            0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10,
-            Place {
-                source: 7,
-                line: u64::MAX,
-                record: 3,
-                chain: u32::MAX,
-            },
+    fn entries_take_their_encoded_size_in_memory_too_and_round_trip() {
+        assert_eq!(std::mem::size_of::<Entry<Place>>(), Entry::<Place>::BYTES);
+        assert_eq!(Entry::<Place>::BYTES, 40);
+        assert_eq!(
+            std::mem::size_of::<Entry<Stamped>>(),
+            Entry::<Stamped>::BYTES
         );
+        let at = Place {
+            source: 7,
+            line: u64::MAX,
+            record: 3,
+            chain: u32::MAX,
+        };
+        let e = Entry::new(0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10, at);
         let mut bytes = Vec::new();
         e.encode(&mut bytes);
-        assert_eq!(bytes.len(), ENTRY_BYTES);
-        assert_eq!(Entry::decode(bytes.as_slice().try_into().unwrap()), e);
+        assert_eq!(bytes.len(), Entry::<Place>::BYTES);
+        assert_eq!(Entry::decode(&bytes), e);
+        assert_eq!(e.fingerprint(), 0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10);
+        let s = Entry::new(
+            5,
+            Stamped {
+                place: at,
+                digest: [9; 32],
+            },
+        );
+        bytes.clear();
+        s.encode(&mut bytes);
+        assert_eq!(bytes.len(), Entry::<Stamped>::BYTES);
+        assert_eq!(Entry::decode(&bytes), s);
         // The halves order as the whole fingerprint.
-        assert!(Entry::new(1 << 64, e.place) > Entry::new(u128::from(u64::MAX), e.place));
+        assert!(Entry::new(1 << 64, at) > Entry::new(u128::from(u64::MAX), at));
+    }
+
+    #[test]
+    fn stamped_entries_come_back_by_id_then_earliest_first() {
+        let stamp = |line: u64, d: u8| Stamped {
+            place: place(line),
+            digest: [d; 32],
+        };
+        for run in [1, 3, 100] {
+            let mut l: Ledger<Stamped> = Ledger::with_limits(run, usize::MAX);
+            // Digests deliberately out of order against the places.
+            for (fp, line, d) in [(9, 1, 5), (3, 2, 1), (9, 3, 0), (3, 4, 7), (1, 5, 2)] {
+                l.insert(fp, stamp(line, d)).unwrap();
+            }
+            let mut out = Vec::new();
+            l.sorted(|fp, s| out.push((fp, s.place.line, s.digest[0])))
+                .unwrap();
+            assert_eq!(
+                out,
+                [(1, 5, 2), (3, 2, 1), (3, 4, 7), (9, 1, 5), (9, 3, 0)],
+                "runs of {run}"
+            );
+        }
     }
 
     #[test]

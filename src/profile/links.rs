@@ -12,13 +12,13 @@
 //! follows a terminal record. Memory grows with the number of chains (bounded, see
 //! [`crate::chain_table`]).
 
-use std::collections::HashMap;
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use crate::chain::{FindingSink, Policy};
 use crate::chain_table::{ChainTable, Counts, Interner, PendingBudget, SigTally, Slot, emit};
 use crate::finding::{Code, Finding, Guarantee, Location};
-use crate::idledger::{IdLedger, Place, Refused};
+use crate::idledger::{IdLedger, Ledger, Place, Refused, Repeat, Stamped};
 use crate::profile::aat::{Digest, Link};
 use crate::profile::record::{Counterparty, Facts, Prepared};
 use crate::profile::spec::{Extension, Restart, SigAlg, Spec};
@@ -26,8 +26,6 @@ use crate::report::{ChainSummary, Status, Untracked};
 
 /// Most distinct uncovered member names listed per chain.
 const UNCOVERED_LIMIT: usize = 64;
-/// Most envelope hashes remembered for counterparty bindings (48 bytes each, about 80).
-pub const IDS_LIMIT: usize = 4_000_000;
 /// Most counterparty bindings held until the end of the run, and how many of them keep the
 /// quoted lines of their findings (a binding holds two or three findings).
 pub const CLAIMS_LIMIT: usize = 100_000;
@@ -85,7 +83,8 @@ pub struct Links {
     claims_limit: usize,
     last_unreadable: Option<Location>,
     counterparty: bool,
-    envelopes: HashMap<u128, Digest>,
+    /// Envelope hashes by record id, for the counterparty bindings.
+    envelopes: Ledger<Stamped>,
     claims: Vec<Counterparty>,
 }
 
@@ -117,6 +116,25 @@ const NOT_ESTABLISHING: &[(Code, &str)] = &[
     ),
 ];
 
+/// A record's place for the ledgers.
+fn place_of(at: &Location, chain: u32) -> Place {
+    Place {
+        source: u32::try_from(at.source).unwrap_or(u32::MAX),
+        line: at.line,
+        record: at.record,
+        chain,
+    }
+}
+
+/// A ledger's place as a finding's location.
+fn location(p: Place) -> Location {
+    Location {
+        source: p.source as usize,
+        line: p.line,
+        record: p.record,
+    }
+}
+
 /// Adds a record's id to the ledger; the first id refused gets the one `limit.record_ids`.
 fn check_id(
     ids: &mut IdLedger,
@@ -129,13 +147,7 @@ fn check_id(
     let Some(id) = &facts.record_id else {
         return;
     };
-    let place = Place {
-        source: u32::try_from(p.at.source).unwrap_or(u32::MAX),
-        line: p.at.line,
-        record: p.at.record,
-        chain,
-    };
-    let why = match ids.insert(crate::idledger::fingerprint(id), place) {
+    let why = match ids.insert(crate::idledger::fingerprint(id), place_of(&p.at, chain)) {
         Ok(()) => return,
         Err(Refused::Full) => format!("only the first {} record ids are remembered", ids.len()),
         Err(Refused::Io(e)) => format!(
@@ -192,7 +204,7 @@ impl Links {
             claims_limit: CLAIMS_LIMIT,
             last_unreadable: None,
             counterparty: spec.has(Extension::AsqavCounterparty),
-            envelopes: HashMap::new(),
+            envelopes: Ledger::default(),
             claims: Vec::new(),
         }
     }
@@ -208,10 +220,16 @@ impl Links {
         };
         let mut out = Vec::new();
         if self.counterparty {
-            if let (Some(id), Some(h)) = (&facts.record_id, facts.envelope_hash) {
-                if self.envelopes.len() < IDS_LIMIT {
-                    self.envelopes.entry(id_key(id)).or_insert(h);
-                }
+            if let (Some(id), Some(digest)) = (&facts.record_id, facts.envelope_hash) {
+                // Refused (the limit, or no temporary file): a binding to this receipt stays
+                // unresolved, `asqav.counterparty_unverifiable`.
+                let _ = self.envelopes.insert(
+                    id_key(id),
+                    Stamped {
+                        place: place_of(&p.at, u32::MAX),
+                        digest,
+                    },
+                );
             }
             if let Some(c) = &facts.counterparty {
                 if self.claims.len() < self.claims_limit {
@@ -335,36 +353,50 @@ impl Links {
     /// One `record.duplicate_id` for every record whose id an earlier record of the export has,
     /// pointing at the first of them; counted for its chain.
     fn report_repeated_ids(&mut self, sink: &mut FindingSink) {
-        let ids = std::mem::take(&mut self.ids);
-        let mut names: Option<Vec<Box<str>>> = None;
+        // The ledger gives the repeats by fingerprint; the findings kept are the first ones in
+        // file order, as everywhere else: the `cap` earliest are held (a max-heap by place),
+        // the others only counted, for their chain and in the run.
+        let cap = sink.cap();
+        let mut kept: BinaryHeap<(Place, Place)> = BinaryHeap::new();
+        let mut others = 0u64;
         let chains = &mut self.chains;
-        let field = &self.id_field;
-        let read = ids.finish(|r| {
-            let at = |p: Place| Location {
-                source: p.source as usize,
-                line: p.line,
-                record: p.record,
-            };
-            let whose = if r.first.source == r.at.source {
-                format!("line {}", r.first.line)
+        let read = std::mem::take(&mut self.ids).repeats(|Repeat { at, first }| {
+            if let Some(slot) = chains.slot(at.chain) {
+                slot.counts.add(Code::RecordDuplicateId, 1);
+            }
+            kept.push((at, first));
+            if kept.len() > cap {
+                kept.pop();
+                others += 1;
+            }
+        });
+        let names = if kept.is_empty() {
+            Vec::new()
+        } else {
+            self.chains.names()
+        };
+        for (at, first) in kept.into_sorted_vec() {
+            let whose = if first.source == at.source {
+                format!("line {}", first.line)
             } else {
-                format!("line {} of input {}", r.first.line, r.first.source + 1)
+                format!("line {} of input {}", first.line, first.source + 1)
             };
+            let field = &self.id_field;
             let mut f = Finding::new(
                 Code::RecordDuplicateId,
                 format!("{field} repeats the id of an earlier record of the export ({whose})"),
             )
-            .at(at(r.at))
-            .related(at(r.first));
+            .at(location(at))
+            .related(location(first));
             if !field.is_empty() {
                 f = f.field(field.as_str());
             }
-            let names = names.get_or_insert_with(|| chains.names());
-            if let Some(name) = names.get(r.at.chain as usize) {
+            if let Some(name) = names.get(at.chain as usize) {
                 f = f.chain(name.to_string());
             }
-            chains.push(f, sink);
-        });
+            sink.push(f);
+        }
+        sink.count(Code::RecordDuplicateId, others);
         if let Err(e) = read {
             sink.push(Finding::new(
                 Code::LimitRecordIds,
@@ -373,13 +405,43 @@ impl Links {
         }
     }
 
-    /// Ends every chain: completeness, chain-level findings, and the summaries.
-    pub fn finish(mut self, sink: &mut FindingSink) -> (Vec<ChainSummary>, Option<Untracked>) {
-        self.report_repeated_ids(sink);
-        // Counterparty bindings against the originating receipts anywhere in the export.
-        for c in std::mem::take(&mut self.claims) {
-            match self.envelopes.get(&id_key(&c.receipt_ref)) {
-                Some(h) if *h != c.digest => self.chains.push(c.mismatch, sink),
+    /// Resolves the counterparty bindings against the envelope hashes of the originating
+    /// receipts anywhere in the export (the first receipt with the id), a merge of the bindings
+    /// sorted by id with the ledger's sorted stream; the findings go out in file order.
+    fn resolve_claims(&mut self, sink: &mut FindingSink) {
+        let claims = std::mem::take(&mut self.claims);
+        let mut order: Vec<(u128, usize)> = claims
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (id_key(&c.receipt_ref), i))
+            .collect();
+        order.sort_unstable();
+        // Per binding: the originating receipt's digest, once found.
+        let mut found: Vec<Option<Digest>> = vec![None; claims.len()];
+        let mut next = 0;
+        let mut last: Option<u128> = None;
+        let read = std::mem::take(&mut self.envelopes).sorted(|fingerprint, stamped| {
+            if last == Some(fingerprint) {
+                return; // a later receipt with the same id
+            }
+            last = Some(fingerprint);
+            while next < order.len() && order[next].0 < fingerprint {
+                next += 1;
+            }
+            while next < order.len() && order[next].0 == fingerprint {
+                found[order[next].1] = Some(stamped.digest);
+                next += 1;
+            }
+        });
+        if let Err(e) = read {
+            sink.push(Finding::new(
+                Code::AsqavCounterpartyUnverifiable,
+                format!("the counterparty bindings could not all be resolved: reading the temporary file of envelope hashes failed ({e})"),
+            ));
+        }
+        for (c, digest) in claims.into_iter().zip(found) {
+            match digest {
+                Some(h) if h != c.digest => self.chains.push(c.mismatch, sink),
                 Some(_) => {
                     if let Some(f) = c.kid_mismatch {
                         self.chains.push(f, sink);
@@ -388,6 +450,12 @@ impl Links {
                 None => self.chains.push(c.unresolved, sink),
             }
         }
+    }
+
+    /// Ends every chain: completeness, chain-level findings, and the summaries.
+    pub fn finish(mut self, sink: &mut FindingSink) -> (Vec<ChainSummary>, Option<Untracked>) {
+        self.report_repeated_ids(sink);
+        self.resolve_claims(sink);
         let policy = self.policy;
         let untracked = self.chains.report_limit(sink);
         let mut summaries = Vec::with_capacity(self.chains.len());
@@ -824,13 +892,17 @@ mod tests {
     }
 
     fn run_lines(lines: &[&str], limits: impl FnOnce(&mut Links)) -> FindingSink {
+        run_lines_cap(lines, 100, limits)
+    }
+
+    fn run_lines_cap(lines: &[&str], cap: usize, limits: impl FnOnce(&mut Links)) -> FindingSink {
         let profile = Profile::builtin("asqav").unwrap().unwrap();
         let ring = KeyRing::from_keys(Vec::new());
         let ctx = SigContext::new(&ring, crate::crypto::all_providers()[0]).unwrap();
         let runner = Runner::new(profile.clone(), &ctx, None, PrepareOptions::default());
         let mut links = Links::new(&profile.spec, Policy::default());
         limits(&mut links);
-        let mut sink = FindingSink::new(100);
+        let mut sink = FindingSink::new(cap);
         for (i, line) in lines.iter().enumerate() {
             let at = Location {
                 source: 0,
@@ -916,6 +988,88 @@ mod tests {
                 .all(|f| f.code != Code::RecordDuplicateId),
             "the fixture itself has no repeat"
         );
+    }
+
+    #[test]
+    fn past_the_storage_cap_the_first_repeats_in_file_order_are_kept_and_all_counted() {
+        let text = include_str!("../../testdata/asqav/ok--gen-receipts.jsonl");
+        let mut lines: Vec<&str> = text.lines().collect();
+        let n = lines.len() as u64;
+        // Every record again, in reverse order: the repeats' fingerprints are in no file order.
+        let again: Vec<&str> = lines.iter().rev().copied().collect();
+        lines.extend(again);
+        for small_runs in [false, true] {
+            let sink = run_lines_cap(&lines, 3, |l| {
+                if small_runs {
+                    l.ids = IdLedger::with_limits(2, usize::MAX);
+                }
+            });
+            assert_eq!(
+                lines_of(&sink, Code::RecordDuplicateId),
+                [n + 1, n + 2, n + 3],
+                "the earliest three are kept"
+            );
+            assert_eq!(
+                sink.counts[&Code::RecordDuplicateId],
+                n,
+                "every repeat counted"
+            );
+        }
+    }
+
+    #[test]
+    fn counterparty_bindings_resolve_alike_from_memory_and_from_the_temporary_file() {
+        // Line 10 binds to the receipt sig_fx000005 on line 6.
+        let text = include_str!("../../testdata/asqav/ok--gen-receipts.jsonl");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[9].contains("\"receipt_ref\":\"sig_fx000005\""));
+        assert!(lines[5].contains("\"signature_id\":\"sig_fx000005\""));
+        let codes_at = |sink: &FindingSink, line: u64| -> Vec<Code> {
+            sink.stored
+                .iter()
+                .filter(|f| f.at.as_ref().is_some_and(|a| a.line == line))
+                .map(|f| f.code)
+                .collect()
+        };
+        let all = |sink: &FindingSink| -> Vec<(Code, u64)> {
+            let mut v: Vec<(Code, u64)> = sink
+                .stored
+                .iter()
+                .map(|f| (f.code, f.at.as_ref().map_or(0, |a| a.line)))
+                .collect();
+            v.sort();
+            v
+        };
+        let both = |lines: &[&str]| {
+            let memory = run_lines(lines, |_| {});
+            let disk = run_lines(lines, |l| l.envelopes = Ledger::with_limits(1, usize::MAX));
+            assert_eq!(all(&memory), all(&disk));
+            memory
+        };
+        let binding = [
+            Code::AsqavCounterpartyInvalid,
+            Code::AsqavCounterpartyUnverifiable,
+        ];
+        // As produced: resolved, and no binding finding.
+        let sink = both(&lines);
+        assert!(!codes_at(&sink, 10).iter().any(|c| binding.contains(c)));
+        // The originating receipt changed: its envelope no longer matches.
+        let changed = lines[5].replace("\"nonce\":\"", "\"nonce\":\"0");
+        assert_ne!(changed, lines[5]);
+        let mut edited = lines.clone();
+        edited[5] = &changed;
+        let sink = both(&edited);
+        assert!(codes_at(&sink, 10).contains(&Code::AsqavCounterpartyInvalid));
+        // The originating receipt removed: unresolved.
+        let mut removed = lines.clone();
+        removed.remove(5);
+        let sink = both(&removed);
+        assert!(codes_at(&sink, 9).contains(&Code::AsqavCounterpartyUnverifiable));
+        // A second receipt with the same id after the first, changed: the first one counts.
+        let mut repeated = lines.clone();
+        repeated.push(&changed);
+        let sink = both(&repeated);
+        assert!(!codes_at(&sink, 10).iter().any(|c| binding.contains(c)));
     }
 
     #[test]
