@@ -151,7 +151,7 @@ fn check_id(
         Ok(()) => return,
         Err(Refused::Full) => format!("only the first {} record ids are remembered", ids.len()),
         Err(Refused::Io(e)) => format!(
-            "only the first {} are remembered: the temporary file that holds them could not be written ({e}; it goes to TMPDIR)",
+            "only the first {} are checked, because the temporary file for the others could not be written in TMPDIR ({e})",
             ids.len()
         ),
     };
