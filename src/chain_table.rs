@@ -238,26 +238,26 @@ impl<S> ChainTable<S> {
 
     /// The tracked chains' ids by [`Slot::index`].
     pub fn names(&self) -> Vec<Box<str>> {
-        let mut ids: Vec<Box<str>> = vec![Box::default(); self.len];
-        for (id, &i) in &self.index {
-            if let Some(slot) = ids.get_mut(i as usize) {
-                *slot = id.clone();
-            }
-        }
-        ids
+        by_index(self.len, self.index.iter().map(|(id, &i)| (id.clone(), i)))
     }
 
     /// The tracked chains with their ids, in order of first appearance. Each chunk of slots is
     /// freed as soon as its chains have been taken.
     pub fn into_ordered(self) -> impl Iterator<Item = (Box<str>, Slot<S>)> {
-        let mut ids: Vec<Box<str>> = vec![Box::default(); self.len];
-        for (id, i) in self.index {
-            if let Some(slot) = ids.get_mut(i as usize) {
-                *slot = id;
-            }
-        }
+        let ids = by_index(self.len, self.index.into_iter());
         ids.into_iter().zip(self.chunks.into_iter().flatten())
     }
+}
+
+/// Chain ids placed by their index among `len` slots.
+fn by_index(len: usize, ids: impl Iterator<Item = (Box<str>, u32)>) -> Vec<Box<str>> {
+    let mut out: Vec<Box<str>> = vec![Box::default(); len];
+    for (id, i) in ids {
+        if let Some(slot) = out.get_mut(i as usize) {
+            *slot = id;
+        }
+    }
+    out
 }
 
 /// Strings that many chains share (agent ids, signers), each kept once.

@@ -189,7 +189,6 @@ pub struct Ledger<P> {
     file: Option<File>,
     /// Entries in each run written, in file order.
     runs: Vec<u64>,
-    len: u64,
     closed: bool,
 }
 
@@ -212,19 +211,18 @@ impl<P: Payload> Ledger<P> {
             max_runs,
             file: None,
             runs: Vec::new(),
-            len: 0,
             closed: false,
         }
     }
 
     /// How many ids are held.
     pub fn len(&self) -> u64 {
-        self.len
+        self.runs.iter().sum::<u64>() + self.buffer.len() as u64
     }
 
     /// Whether no id is held.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.buffer.is_empty() && self.runs.is_empty()
     }
 
     /// Adds the id with `fingerprint` and its payload. Once refused (the limit reached or the
@@ -251,11 +249,11 @@ impl<P: Payload> Ledger<P> {
             self.buffer.reserve_exact(self.run_entries);
         }
         self.buffer.push(Entry::new(fingerprint, payload));
-        self.len += 1;
         Ok(())
     }
 
-    /// Sorts the buffer and appends it to the temporary file as one run.
+    /// Sorts the buffer and appends it to the temporary file as one run (the file is only
+    /// written, in order, until [`Ledger::sorted`] reads it).
     fn spill(&mut self) -> io::Result<()> {
         self.buffer.sort_unstable();
         let file = match &mut self.file {
@@ -263,8 +261,6 @@ impl<P: Payload> Ledger<P> {
             None => self.file.insert(tempfile::tempfile()?),
         };
         let mut bytes = Vec::with_capacity(Entry::<P>::BYTES * 1024);
-        let written: u64 = self.runs.iter().sum::<u64>() * Entry::<P>::BYTES as u64;
-        file.seek(SeekFrom::Start(written))?;
         for chunk in self.buffer.chunks(1024) {
             bytes.clear();
             for e in chunk {
@@ -272,7 +268,6 @@ impl<P: Payload> Ledger<P> {
             }
             file.write_all(&bytes)?;
         }
-        file.flush()?;
         self.runs.push(self.buffer.len() as u64);
         self.buffer.clear();
         Ok(())

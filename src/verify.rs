@@ -114,16 +114,20 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
         keys_supplied: ctx.has_keys(),
         max_chains: config.max_chains,
     };
-    let make_checker = |r: &Runner| {
+    // The order-dependent checks of a runner, told which inputs so far were read lossily.
+    let make_checker = |r: &Runner, lossy: &[usize]| {
         let mut c = r.checker(policy);
         if let Some(a) = &cert_anchors {
             c.set_cert_anchors(a.clone());
+        }
+        for s in lossy {
+            c.set_lossy(*s);
         }
         c
     };
     let mut runner: Option<Runner> =
         forced.map(|p| Runner::new(p, &ctx, hmac.take(), prepare_opts));
-    let mut checker: Option<Checker> = runner.as_ref().map(make_checker);
+    let mut checker: Option<Checker> = runner.as_ref().map(|r| make_checker(r, &[]));
     let mut lossy_sources = Vec::new();
     let mut sink = FindingSink::new(config.max_stored_per_code);
     for note in ring.warnings() {
@@ -190,12 +194,8 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                             detect(&current.units, source, &builtins, &mut first_failure)?
                         {
                             let r = Runner::new(p, &ctx, hmac.take(), prepare_opts);
-                            let mut c = make_checker(&r);
-                            for s in &lossy_sources {
-                                c.set_lossy(*s);
-                            }
+                            checker = Some(make_checker(&r, &lossy_sources));
                             runner = Some(r);
-                            checker = Some(c);
                         }
                     }
                     // The bundle-level checks (a bundle object's members read, its records read again, its
@@ -269,12 +269,8 @@ pub fn verify(config: &VerifyConfig, progress: &dyn Progress) -> Result<Report, 
                             Some((next, found)) => {
                                 if let Some(p) = found {
                                     let r = Runner::new(p, &ctx, hmac.take(), prepare_opts);
-                                    let mut c = make_checker(&r);
-                                    for s in &lossy_sources {
-                                        c.set_lossy(*s);
-                                    }
+                                    checker = Some(make_checker(&r, &lossy_sources));
                                     runner = Some(r);
-                                    checker = Some(c);
                                 }
                                 current = next;
                             }

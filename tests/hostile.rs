@@ -1259,6 +1259,20 @@ fn one_receipt_agents(n: usize) -> Vec<u8> {
     out
 }
 
+/// [`one_receipt_agents`]`(n)`, then receipt `i` again (same receipt id) under another agent.
+fn one_receipt_agents_replaying(n: usize, i: usize) -> Vec<u8> {
+    let mut text = one_receipt_agents(n);
+    let replay = String::from_utf8(one_receipt_agents(i + 1))
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .replace(&format!("\"agt_{i:08}\""), "\"agt_99999999\"");
+    text.extend_from_slice(replay.as_bytes());
+    text.push(b'\n');
+    text
+}
+
 fn count_of(r: &Run, code: &str) -> u64 {
     r.json()["summary"]["findings_by_code"][code]
         .as_u64()
@@ -1367,16 +1381,11 @@ fn declared_profile_chains_past_the_limit_are_counted_and_reported() {
     );
     // Export-wide checks still see every record: a receipt id repeated in a chain past the
     // limit fails.
-    let mut text = one_receipt_agents(15);
-    let last = String::from_utf8(one_receipt_agents(14))
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .replace("\"agt_00000013\"", "\"agt_99999999\"");
-    text.extend_from_slice(last.as_bytes());
-    text.push(b'\n');
-    let p = write(dir.path(), "replayed.jsonl", &text);
+    let p = write(
+        dir.path(),
+        "replayed.jsonl",
+        &one_receipt_agents_replaying(15, 13),
+    );
     let r = verify_json(&p, &[], &["--max-chains", "10"]);
     assert_failed_with(&r, "record.duplicate_id", 16, "repeated id past the limit");
 }
@@ -1386,16 +1395,11 @@ fn a_repeated_id_far_apart_is_found_through_the_ids_written_to_disk() {
     // 20,001 receipts: past the 16,384 ids held in memory, so the first ones go to the
     // temporary file and the repeat at the end is found only by the merge.
     let dir = tempfile::tempdir().unwrap();
-    let mut text = one_receipt_agents(20_000);
-    let sixth = String::from_utf8(one_receipt_agents(6))
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .replace("\"agt_00000005\"", "\"agt_99999999\"");
-    text.extend_from_slice(sixth.as_bytes());
-    text.push(b'\n');
-    let p = write(dir.path(), "replayed.jsonl", &text);
+    let p = write(
+        dir.path(),
+        "replayed.jsonl",
+        &one_receipt_agents_replaying(20_000, 5),
+    );
     let r = verify_json(&p, &[], &["--max-chains", "10"]);
     assert_failed_with(
         &r,

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crate::chain::{FindingSink, Policy};
 use crate::chain_table::{ChainTable, Counts, Interner, PendingBudget, SigTally, Slot, emit};
 use crate::finding::{Code, Finding, Guarantee, Location};
-use crate::idledger::{IdLedger, Ledger, Place, Refused, Repeat, Stamped};
+use crate::idledger::{IdLedger, Ledger, Place, Refused, Repeat, Stamped, fingerprint};
 use crate::profile::aat::{Digest, Link};
 use crate::profile::record::{Counterparty, Facts, Prepared};
 use crate::profile::spec::{Extension, Restart, SigAlg, Spec};
@@ -135,19 +135,17 @@ fn location(p: Place) -> Location {
     }
 }
 
-/// Adds a record's id to the ledger; the first id refused gets the one `limit.record_ids`.
+/// Adds a record's id (its fingerprint) to the ledger; the first id refused gets the one
+/// `limit.record_ids`.
 fn check_id(
     ids: &mut IdLedger,
     reported: &mut bool,
     p: &Prepared,
-    facts: &Facts,
+    id: u128,
     chain: u32,
     out: &mut Vec<Finding>,
 ) {
-    let Some(id) = &facts.record_id else {
-        return;
-    };
-    let why = match ids.insert(crate::idledger::fingerprint(id), place_of(&p.at, chain)) {
+    let why = match ids.insert(id, place_of(&p.at, chain)) {
         Ok(()) => return,
         Err(Refused::Full) => format!("only the first {} record ids are remembered", ids.len()),
         Err(Refused::Io(e)) => format!(
@@ -164,10 +162,6 @@ fn check_id(
             None,
         ));
     }
-}
-
-fn id_key(id: &str) -> u128 {
-    crate::idledger::fingerprint(id)
 }
 
 impl Links {
@@ -219,12 +213,16 @@ impl Links {
             return;
         };
         let mut out = Vec::new();
+        // The id's fingerprint, for the uniqueness check and the envelope hashes.
+        let id = (self.unique_ids || self.counterparty)
+            .then(|| facts.record_id.as_deref().map(fingerprint))
+            .flatten();
         if self.counterparty {
-            if let (Some(id), Some(digest)) = (&facts.record_id, facts.envelope_hash) {
+            if let (Some(id), Some(digest)) = (id, facts.envelope_hash) {
                 // Refused (the limit, or no temporary file): a binding to this receipt stays
                 // unresolved, `asqav.counterparty_unverifiable`.
                 let _ = self.envelopes.insert(
-                    id_key(id),
+                    id,
                     Stamped {
                         place: place_of(&p.at, u32::MAX),
                         digest,
@@ -257,13 +255,13 @@ impl Links {
         let entry = self
             .chains
             .entry(&facts.chain, &p.at, || State::new(&p.at, facts));
-        if self.unique_ids {
+        if let (true, Some(id)) = (self.unique_ids, id) {
             let chain = entry.as_ref().map_or(u32::MAX, |(s, _)| s.index);
             check_id(
                 &mut self.ids,
                 &mut self.ids_reported,
                 &p,
-                facts,
+                id,
                 chain,
                 &mut out,
             );
@@ -413,7 +411,7 @@ impl Links {
         let mut order: Vec<(u128, usize)> = claims
             .iter()
             .enumerate()
-            .map(|(i, c)| (id_key(&c.receipt_ref), i))
+            .map(|(i, c)| (fingerprint(&c.receipt_ref), i))
             .collect();
         order.sort_unstable();
         // Per binding: the originating receipt's digest, once found.
@@ -884,11 +882,15 @@ mod tests {
     use crate::profile::{Prepared as Any, Profile, Runner, aat::PrepareOptions};
     use crate::sig::SigContext;
 
-    fn run(limits: impl FnOnce(&mut Links)) -> FindingSink {
-        let lines: Vec<&str> = include_str!("../../testdata/asqav/ok--gen-receipts.jsonl")
+    /// The asqav receipts fixture, a line each.
+    fn fixture() -> Vec<&'static str> {
+        include_str!("../../testdata/asqav/ok--gen-receipts.jsonl")
             .lines()
-            .collect();
-        run_lines(&lines, limits)
+            .collect()
+    }
+
+    fn run(limits: impl FnOnce(&mut Links)) -> FindingSink {
+        run_lines(&fixture(), limits)
     }
 
     fn run_lines(lines: &[&str], limits: impl FnOnce(&mut Links)) -> FindingSink {
@@ -940,8 +942,7 @@ mod tests {
 
     #[test]
     fn repeated_ids_point_at_the_first_record_whether_held_in_memory_or_on_disk() {
-        let text = include_str!("../../testdata/asqav/ok--gen-receipts.jsonl");
-        let mut lines: Vec<&str> = text.lines().collect();
+        let mut lines = fixture();
         let n = lines.len() as u64;
         assert!(n >= 4, "the fixture has records to repeat");
         // The second and the first records again, at the end.
@@ -982,18 +983,18 @@ mod tests {
         }));
         assert_eq!(on_disk, in_memory);
         assert!(
-            run(|l| l.ids = IdLedger::with_limits(1, usize::MAX))
-                .stored
-                .iter()
-                .all(|f| f.code != Code::RecordDuplicateId),
+            lines_of(
+                &run(|l| l.ids = IdLedger::with_limits(1, usize::MAX)),
+                Code::RecordDuplicateId
+            )
+            .is_empty(),
             "the fixture itself has no repeat"
         );
     }
 
     #[test]
     fn past_the_storage_cap_the_first_repeats_in_file_order_are_kept_and_all_counted() {
-        let text = include_str!("../../testdata/asqav/ok--gen-receipts.jsonl");
-        let mut lines: Vec<&str> = text.lines().collect();
+        let mut lines = fixture();
         let n = lines.len() as u64;
         // Every record again, in reverse order: the repeats' fingerprints are in no file order.
         let again: Vec<&str> = lines.iter().rev().copied().collect();
@@ -1020,8 +1021,7 @@ mod tests {
     #[test]
     fn counterparty_bindings_resolve_alike_from_memory_and_from_the_temporary_file() {
         // Line 10 binds to the receipt sig_fx000005 on line 6.
-        let text = include_str!("../../testdata/asqav/ok--gen-receipts.jsonl");
-        let lines: Vec<&str> = text.lines().collect();
+        let lines = fixture();
         assert!(lines[9].contains("\"receipt_ref\":\"sig_fx000005\""));
         assert!(lines[5].contains("\"signature_id\":\"sig_fx000005\""));
         let codes_at = |sink: &FindingSink, line: u64| -> Vec<Code> {
@@ -1076,8 +1076,8 @@ mod tests {
     fn counterparty_bindings_past_the_limit_are_unverifiable_not_dropped() {
         let sink = run(|_| {});
         assert!(lines_of(&sink, Code::AsqavCounterpartyUnverifiable).is_empty());
-        let bindings: Vec<u64> = include_str!("../../testdata/asqav/ok--gen-receipts.jsonl")
-            .lines()
+        let bindings: Vec<u64> = fixture()
+            .iter()
             .enumerate()
             .filter(|(_, l)| l.contains("receipt_ref"))
             .map(|(i, _)| i as u64 + 1)
