@@ -1,6 +1,7 @@
 //! The whole run: bytes in, report out. The first byte chooses options (forced container, policy
 //! flags, Merkle state, crypto provider, a checkpoint); the rest is written to a temporary file
-//! (compressed with gzip when asked) and verified with `verify::verify` against the fixture keys.
+//! (compressed with gzip when asked) and verified with `verify::verify` against the fixture keys
+//! and, unless the container bits are 7, the AGT HMAC key.
 //! The report is rendered as JSON, human text, JUnit and GitHub annotations, and certified, and
 //! none of it may panic; the JSON report must be JSON and the verdict a known exit code.
 #![no_main]
@@ -40,6 +41,8 @@ fuzz_target!(|data: &[u8]| {
         4 => Some(InputFormat::Csv),
         _ => None,
     };
+    config.hmac_key_file =
+        (flags & 0x07 != 7).then(|| testdata("keys/agt-gen-hmac-key.txt"));
     config.require_signatures = flags & 0x08 != 0;
     config.require_complete = flags & 0x10 != 0;
     config.merkle_state = flags & 0x20 != 0;

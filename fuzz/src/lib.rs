@@ -20,13 +20,19 @@ pub fn testdata(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// The key files of the fixtures: ES256, ML-DSA-65 (AKP) and the hybrid keys.
+/// The key files of the fixtures: ES256, ML-DSA-65 (AKP) and the hybrid keys; the asqav key
+/// directory (Ed25519, ES256 and ML-DSA-65 agents, a revoked key, the pack key); the AGT MCP
+/// receipt keys (raw Ed25519 in hex) and the Agent Receipts issuer key (PEM).
 pub fn key_files() -> Vec<PathBuf> {
     [
         "keys/gen.jwks.json",
         "keys/gen-mldsa-akp.jwks.json",
         "keys/spec_hybrid.jwks.json",
         "keys/mcp10.jwks.json",
+        "keys/asqav-gen.jwks.json",
+        "keys/agt-mcp-gen.pub.hex",
+        "keys/agt-mcp-signer.pub.hex",
+        "keys/agent-receipts-demo.pub.pem",
     ]
     .iter()
     .map(|k| testdata(k))
