@@ -53,6 +53,24 @@ def pack(receipts, key):
     return p
 
 
+def flat_receipt(i, key):
+    """A legacy flat hash-mode receipt (shared/formats/asqav.md section 10), signed by `key`."""
+    signed = {
+        "v": 1, "mode": "hash",
+        "hash": "sha256:" + hashlib.sha256(b"action %d" % i).hexdigest(),
+        "hash_algo": "sha256", "metadata": {},
+        "server_timestamp": "2026-11-10T09:00:%02d.128301" % i,
+        "action_id": "act_flat%04d" % i, "agent_id": key.agent_id, "org_id": g.ORG,
+        "policy_digest": hashlib.sha256(b"policy").hexdigest(), "policy_decision": "permit",
+    }
+    r = dict(signed)
+    r.update({
+        "payload": None, "algorithm": key.alg, "key_id": key.kid, "anchors": [],
+        "signature_b64": g.b64url(key.sign(g.canonical_json(signed))),
+    })
+    return r
+
+
 def dump(obj, compact):
     if compact:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
@@ -86,6 +104,9 @@ def main():
                 q = copy.deepcopy(p)
                 q["receipts"][0]["payload"]["decision"] = "deny"
                 put("verify_run", b"\x00" + dump(q, True))
+    flats = [flat_receipt(i, k) for i, k in enumerate((g.ALPHA, g.BETA, g.ALPHA))]
+    put("verify_run", b"\x00" + b"".join(dump(r, True) + b"\n" for r in flats))
+    put("verify_run", b"\x00" + dump(flats[0], True) + b"\n" + dump(chain[0], True) + b"\n")
     for receipts in ([chain[0]], chain[:2], list(by_agent.values())[:2]):
         bundle = export_bundle(receipts, framework="dora")
         bundle.generated_at = "2026-11-11T06:00:00.000000+00:00"
