@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Attributes the edge coverage of a corpus to the code it is in: this crate's files, its
+dependencies, the standard library.
+
+Reads what libFuzzer prints with -print_coverage=1 (COVERED_FUNC lines: edges covered of each
+function, with its source file), which needs a build with a sanitizer runtime to symbolize
+(coverage.sh uses the AddressSanitizer build). With one file: the edges covered in this crate,
+per file. With two (an earlier corpus, then a later one): the edges gained between them, per
+origin and per function of this crate, which tells whether a run that still finds edges finds
+them in our parsers or only in a dependency's.
+"""
+import collections
+import os
+import re
+import sys
+
+SRC = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")) + "/"
+FUNC = re.compile(r"^COVERED_FUNC: hits: \d+ edges: (\d+)/(\d+) (.*) (\S+):\d+$")
+
+
+def load(path):
+    funcs = {}
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = FUNC.match(line.rstrip("\n"))
+            if m:
+                funcs[(m.group(3), m.group(4))] = (int(m.group(1)), int(m.group(2)))
+    return funcs
+
+
+def origin(path):
+    if path.startswith(SRC):
+        return "crate:" + path[len(SRC):]
+    if path.startswith("/rustc/"):
+        return "std"
+    m = re.search(r"registry/src/[^/]+/([^/]+)/", path)
+    if m:
+        return "dep:" + re.sub(r"-\d[^-]*$", "", m.group(1))
+    return "other"
+
+
+def main():
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: coverage.py COVERAGE.txt [LATER.txt]")
+    first = load(sys.argv[1])
+    if len(sys.argv) == 2:
+        per_file = collections.Counter()
+        for (_, path), (covered, _) in first.items():
+            if path.startswith(SRC):
+                per_file[path[len(SRC):]] += covered
+        print("edges covered in this crate: %d" % sum(per_file.values()))
+        for name, n in sorted(per_file.items()):
+            print("  %6d  %s" % (n, name))
+        return
+    later = load(sys.argv[2])
+    by_origin = collections.Counter()
+    crate_funcs = []
+    for key, (covered, _) in later.items():
+        gained = covered - first.get(key, (0, 0))[0]
+        if gained > 0:
+            o = origin(key[1])
+            by_origin["crate" if o.startswith("crate:") else o] += gained
+            if o.startswith("crate:"):
+                crate_funcs.append((gained, o[len("crate:"):], key[0]))
+    crate = lambda d: sum(c for (_, p), (c, _) in d.items() if p.startswith(SRC))
+    print("edges covered in this crate: %d -> %d" % (crate(first), crate(later)))
+    print("edges gained, by origin: " + (", ".join("%s %d" % kv for kv in by_origin.most_common()) or "none"))
+    for gained, path, name in sorted(crate_funcs, reverse=True):
+        print("  +%-4d %s  %s" % (gained, path, name[:100]))
+
+
+if __name__ == "__main__":
+    main()

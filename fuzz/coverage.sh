@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Where a corpus's coverage is: replays it under the AddressSanitizer build with
+# -print_coverage=1 (the sanitizer runtime symbolizes the edges) and attributes the edges to
+# this crate's files, its dependencies and the standard library (coverage.py).
+#
+#   fuzz/coverage.sh verify_run                          # the committed corpus, per crate file
+#   fuzz/coverage.sh verify_run OLD_DIR NEW_DIR          # edges gained from one corpus to another
+#
+# The replay does not fuzz: -runs=0 runs each input once. FUZZ_TARGET_DIR as in run.sh
+# (default $CARGO_TARGET_DIR/fuzz-asan, else fuzz/target-asan). Needs llvm-symbolizer on PATH.
+set -euo pipefail
+cd "$(dirname "$0")"
+here=$(pwd)
+target=${1:?usage: fuzz/coverage.sh TARGET [OLD_CORPUS NEW_CORPUS]}
+target_dir=${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:+$CARGO_TARGET_DIR/fuzz-asan}}
+target_dir=${target_dir:-$here/target-asan}
+cargo +nightly fuzz build -s address --target-dir "$target_dir" "$target" >&2
+triple=$(rustc +nightly -vV | sed -n 's/^host: //p')
+bin="$target_dir/$triple/release/$target"
+out=$(mktemp -d)
+replay() {
+  ASAN_OPTIONS=detect_leaks=0 "$bin" -runs=0 -rss_limit_mb=4096 -print_coverage=1 "$1" >"$2" 2>&1
+}
+if [ $# -ge 3 ]; then
+  replay "$2" "$out/old.txt"
+  replay "$3" "$out/new.txt"
+  python3 "$here/coverage.py" "$out/old.txt" "$out/new.txt"
+else
+  replay "$here/corpus/$target" "$out/now.txt"
+  python3 "$here/coverage.py" "$out/now.txt"
+fi
