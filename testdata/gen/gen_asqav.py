@@ -296,9 +296,14 @@ def pack_entries(receipts: list[dict]) -> list[dict]:
     return out
 
 
-def audit_pack(receipts: list[dict], directory: dict) -> dict:
+def audit_pack(receipts: list[dict], directory: dict | None, key: Key = PACK,
+               regime_mapping: dict | None = None) -> dict:
+    """An Audit Pack of `receipts` signed by `key`; `jwks` only when a directory is given (it is
+    then in the signed projection)."""
     entries = pack_entries(receipts)
     ids = [e["signature_id"] for e in entries]
+    if regime_mapping is None:
+        regime_mapping = {"eu_ai_act": ids[:3], "dora": [ids[5]]}
     pack = {
         "organization_id": ORG,
         "start": "2026-11-10T00:00:00Z",
@@ -309,14 +314,15 @@ def audit_pack(receipts: list[dict], directory: dict) -> dict:
         "receipt_count": len(entries),
         "receipts": entries,
         "revocation_manifest": [],
-        "regime_mapping": {"eu_ai_act": ids[:3], "dora": [ids[5]]},
-        "jwks": directory,
+        "regime_mapping": regime_mapping,
     }
+    if directory is not None:
+        pack["jwks"] = directory
     projection = canonical_json(signed_bundle_payload(pack))
     pack["bundle_digest"] = "sha256:" + hashlib.sha256(projection).hexdigest()
-    pack["bundle_signature"] = b64(PACK.sign(projection))
-    pack["bundle_public_key"] = b64(PACK.pub)
-    pack["bundle_signature_algorithm"] = "ML-DSA-65"
+    pack["bundle_signature"] = b64(key.sign(projection))
+    pack["bundle_public_key"] = b64(key.pub)
+    pack["bundle_signature_algorithm"] = key.alg
     return pack
 
 
