@@ -7,7 +7,10 @@ function, with its source file), which needs a build with a sanitizer runtime to
 (coverage.sh uses the AddressSanitizer build). With one file: the edges covered in this crate,
 per file. With two (an earlier corpus, then a later one): the edges gained between them, per
 origin and per function of this crate, which tells whether a run that still finds edges finds
-them in our parsers or only in a dependency's.
+them in our parsers or only in a dependency's. With --gaps and one file: this crate's functions
+that the corpus reaches but does not cover wholly, by uncovered edges, which is where new seeds
+help most; with a name as well (--gaps COVERAGE.txt NAME), the source lines of the functions whose
+name contains it that hold uncovered edges.
 """
 import collections
 import os
@@ -15,7 +18,7 @@ import re
 import sys
 
 SRC = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")) + "/"
-FUNC = re.compile(r"^COVERED_FUNC: hits: \d+ edges: (\d+)/(\d+) (.*) (\S+):\d+$")
+FUNC = re.compile(r"^(?:UN)?COVERED_FUNC: hits: \d+ edges: (\d+)/(\d+) (.*) (\S+):\d+$")
 
 
 def load(path):
@@ -39,9 +42,52 @@ def origin(path):
     return "other"
 
 
+def uncovered_lines(path, pattern):
+    """Per function of this crate whose name contains pattern: its uncovered edges' lines."""
+    lines = collections.defaultdict(collections.Counter)
+    current = None
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = FUNC.match(line.rstrip("\n"))
+            if m:
+                current = m.group(3) if m.group(4).startswith(SRC) and pattern in m.group(3) else None
+            elif current and "UNCOVERED_PC: " in line:
+                loc = line.split("UNCOVERED_PC: ", 1)[1].strip()
+                if loc.startswith(SRC) and not loc.endswith(":0"):
+                    lines[current][loc[len(SRC):]] += 1
+    for name, where in sorted(lines.items(), key=lambda kv: -sum(kv[1].values())):
+        print("%s (%d uncovered edges with a line)" % (name[:100], sum(where.values())))
+        order = sorted(where, key=lambda l: (l.rsplit(":", 1)[0], int(l.rsplit(":", 1)[1])))
+        print("   " + " ".join(order))
+
+
+def gaps(path, limit=60):
+    per_file = collections.defaultdict(lambda: [0, 0])
+    partial = []
+    for (name, src), (covered, total) in load(path).items():
+        if not src.startswith(SRC):
+            continue
+        rel = src[len(SRC):]
+        if covered:
+            per_file[rel][0] += covered
+            per_file[rel][1] += total
+            if covered < total:
+                partial.append((total - covered, covered, total, rel, name))
+    print("files reached (edges covered / edges of the functions reached):")
+    for rel, (c, t) in sorted(per_file.items(), key=lambda kv: kv[1][0] - kv[1][1]):
+        print("  %5d / %-5d %s" % (c, t, rel))
+    print("functions reached but not covered wholly, by uncovered edges:")
+    for missing, c, t, rel, name in sorted(partial, reverse=True)[:limit]:
+        print("  -%-4d %4d/%-4d %s  %s" % (missing, c, t, rel, name[:90]))
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--gaps":
+        return gaps(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--gaps":
+        return uncovered_lines(sys.argv[2], sys.argv[3])
     if len(sys.argv) not in (2, 3):
-        sys.exit("usage: coverage.py COVERAGE.txt [LATER.txt]")
+        sys.exit("usage: coverage.py COVERAGE.txt [LATER.txt] | coverage.py --gaps COVERAGE.txt [NAME]")
     first = load(sys.argv[1])
     if len(sys.argv) == 2:
         per_file = collections.Counter()

@@ -5,13 +5,20 @@
 #
 #   fuzz/coverage.sh verify_run                          # the committed corpus, per crate file
 #   fuzz/coverage.sh verify_run OLD_DIR NEW_DIR          # edges gained from one corpus to another
+#   fuzz/coverage.sh --gaps verify_run                   # functions reached, not covered wholly
+#   fuzz/coverage.sh --gaps verify_run sigcheck::check   # their lines with uncovered edges
 #
 # The replay does not fuzz: -runs=0 runs each input once. FUZZ_TARGET_DIR as in run.sh
 # (default $CARGO_TARGET_DIR/fuzz-asan, else fuzz/target-asan). Needs llvm-symbolizer on PATH.
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
-target=${1:?usage: fuzz/coverage.sh TARGET [OLD_CORPUS NEW_CORPUS]}
+gaps=
+if [ "${1:-}" = --gaps ]; then
+  gaps=1
+  shift
+fi
+target=${1:?usage: fuzz/coverage.sh [--gaps] TARGET [OLD_CORPUS NEW_CORPUS | NAME]}
 target_dir=${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:+$CARGO_TARGET_DIR/fuzz-asan}}
 target_dir=${target_dir:-$here/target-asan}
 cargo +nightly fuzz build -s address --target-dir "$target_dir" "$target" >&2
@@ -21,7 +28,10 @@ out=$(mktemp -d)
 replay() {
   ASAN_OPTIONS=detect_leaks=0 "$bin" -runs=0 -rss_limit_mb=4096 -print_coverage=1 "$1" >"$2" 2>&1
 }
-if [ $# -ge 3 ]; then
+if [ -n "$gaps" ]; then
+  replay "$here/corpus/$target" "$out/now.txt"
+  python3 "$here/coverage.py" --gaps "$out/now.txt" ${2:+"$2"}
+elif [ $# -ge 3 ]; then
   replay "$2" "$out/old.txt"
   replay "$3" "$out/new.txt"
   python3 "$here/coverage.py" "$out/old.txt" "$out/new.txt"

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Structured seeds: the variants a byte-level mutator reaches slowly, written out.
+
+profile_file: every profile (the built-ins and the documented example) followed by every export
+of its format, one record per line (the records of a JSON document flattened to compact lines),
+then
+  - the profile with one setting changed: each other value of an enumerated setting, a boolean
+    flipped, a table or an extension left out, an optional setting added. The known answers are
+    dropped from these, as a changed hashing rule would refuse the profile at load;
+  - the export with one member of one record (first, second, last; top level and one level
+    down) deleted, null, or of another type.
+verify_run: the same member variants of every export, whole (byte 0 = 0: the container and
+the profile detected).
+
+Deterministic. Writes into corpus/<target>/ (or OUT/<target>/ with an argument); run `cargo fuzz cmin` afterwards, which keeps only
+the variants that add coverage.
+"""
+import hashlib
+import json
+import os
+import re
+import sys
+
+from seeds import HERE, TD, read, shortened
+
+ROOT = os.path.join(HERE, "..")
+MAX_INPUT = 8000
+
+# Profile -> the testdata exports of its format.
+PAIRS = [
+    ("src/profile/builtin/aat.toml", "aat", r"\.jsonl$"),
+    ("src/profile/builtin/asqav.toml", "asqav", r"\.jsonl?$"),
+    ("src/profile/builtin/agt-filesink.toml", "agt", r"filesink.*\.jsonl$"),
+    ("src/profile/builtin/agt-audit.toml", "agt", r"audit-export\.json$|merkle-proof"),
+    ("src/profile/builtin/agt-cloudevents.toml", "agt", r"cloudevents\.json$"),
+    ("src/profile/builtin/agt-mcp.toml", "agt", r"mcp-receipts\.json$"),
+    ("docs/profiles/agent-receipts.toml", "agent-receipts", r"\.jsonl$"),
+]
+
+# The enumerated settings of a profile (docs/profiles.md): a value of one family is replaced by
+# each other value of it.
+FAMILIES = [
+    ["jcs", "asqav-jcs", "asqav-legacy", "py-compact-utf8", "py-compact-ascii", "py-default"],
+    ["hex", "sha256-hex", "base64url", "base64", "multibase"],
+    ["null", "empty", "zeros"],
+    ["rfc3339", "py-datetime", "epoch-seconds"],
+    ["ES256", "Ed25519", "ML-DSA-65", "HMAC-SHA256"],
+    ["canonical", "hash-text", "hash"],
+    ["ring", "did-key"],
+    ["fail", "segment"],
+]
+EXTENSIONS = [
+    "asqav.keys", "asqav.payload_digest", "asqav.outer_copies", "asqav.flat_receipts",
+    "asqav.audit_pack", "asqav.compliance_bundle", "asqav.structure", "asqav.counterparty",
+    "agt.export", "agt.proof",
+]
+# Optional settings, added to their table when it is there and they are not.
+ADDITIONS = {
+    "chain": ['restart = "segment"', 'restart = "fail"', 'id = ["chain_id", "session_id"]'],
+    "record_id": ["unique = false", "unique = true"],
+    "signature": ["lenient_base64 = true", 'kid = "kid"', 'kid_match = "did-key"',
+                  'algorithm_field = "alg"', 'embedded_key = "public_key"',
+                  'expect = { "proof.type" = "Ed25519Signature2020" }'],
+    "sequence": ["optional = true", "start = 1"],
+    "hash": ["drop_null = true", 'render = { timestamp = "py-isoformat" }', 'view = "agt-cloudevent"'],
+}
+TYPES = [None, 1, -1.5, "", "x", True, [], {}]
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus")
+
+
+def put(target, data):
+    if len(data) > 8192:
+        return
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
+        f.write(data)
+
+
+def parsed_lines(raw):
+    out = []
+    for l in raw.decode("utf-8", "replace").split("\n"):
+        try:
+            v = json.loads(l)
+        except ValueError:
+            continue
+        if isinstance(v, dict):
+            out.append(v)
+    return out
+
+
+def records(rel):
+    """The export's records, each as compact JSON text."""
+    raw = read(rel)
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return parsed_lines(raw)
+
+    def arrays(v):
+        if isinstance(v, list) and v and all(isinstance(e, dict) for e in v):
+            yield v
+        for e in (v.values() if isinstance(v, dict) else v if isinstance(v, list) else ()):
+            yield from arrays(e)
+
+    found = sorted(arrays(doc), key=lambda a: -len(a))
+    if found:
+        return found[0]
+    return [doc] if isinstance(doc, dict) else []
+
+
+def line(rec):
+    return json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
+
+
+def body(recs, room):
+    out = []
+    for r in recs:
+        text = line(r)
+        if sum(len(o) + 1 for o in out) + len(text) + 1 > room:
+            break
+        out.append(text)
+    return "\n".join(out)
+
+
+def without_known_answers(text):
+    kept, skipping = [], False
+    for l in text.split("\n"):
+        if l.startswith("[[known_answer]]"):
+            skipping = True
+            continue
+        if l.startswith("[") and not l.startswith("[[known_answer]]"):
+            skipping = False
+        if not skipping:
+            kept.append(l)
+    return "\n".join(kept)
+
+
+def profile_variants(text):
+    base = without_known_answers(text)
+    ls = base.split("\n")
+    yield base
+    for i, l in enumerate(ls):
+        m = re.match(r'^(\s*\w+\s*=\s*)"([^"]*)"(.*)$', l)
+        if m:
+            for fam in FAMILIES:
+                if m.group(2) in fam:
+                    for other in fam:
+                        if other != m.group(2):
+                            yield "\n".join(ls[:i] + [m.group(1) + '"' + other + '"' + m.group(3)] + ls[i + 1:])
+        for a, b in (("true", "false"), ("false", "true")):
+            if re.search(r"=\s*" + a + r"\b", l):
+                yield "\n".join(ls[:i] + [l.replace(a, b, 1)] + ls[i + 1:])
+        if l.startswith("extensions"):
+            names = re.findall(r'"([^"]+)"', l)
+            for n in names:
+                rest = [x for x in names if x != n]
+                yield "\n".join(ls[:i] + ["extensions = [" + ", ".join('"%s"' % x for x in rest) + "]"] + ls[i + 1:])
+        if re.match(r"^\[\w+\]$", l):
+            table = l[1:-1]
+            end = next((j for j in range(i + 1, len(ls)) if ls[j].startswith("[")), len(ls))
+            yield "\n".join(ls[:i] + ls[end:])
+            for add in ADDITIONS.get(table, []):
+                key = add.split("=")[0].strip()
+                if not any(x.split("=")[0].strip() == key for x in ls[i + 1:end]):
+                    yield "\n".join(ls[:i + 1] + [add] + ls[i + 1:])
+    if not any(l.startswith("extensions") for l in ls):
+        for e in EXTENSIONS:
+            at = next(i for i, l in enumerate(ls) if l.startswith("["))
+            yield "\n".join(ls[:at] + ['extensions = ["%s"]' % e] + ls[at:])
+
+
+def member_variants(recs):
+    """Copies of the records with one member of one record changed."""
+    picks = sorted({0, 1, len(recs) - 1} & set(range(len(recs))))
+    for i in picks:
+        rec = recs[i]
+        for k in list(rec):
+            paths = [(k,)]
+            if isinstance(rec[k], dict):
+                paths += [(k, k2) for k2 in rec[k]]
+            for path in paths:
+                for change in ["delete"] + TYPES:
+                    copy = json.loads(json.dumps(recs))
+                    holder = copy[i]
+                    for p in path[:-1]:
+                        holder = holder[p]
+                    if change == "delete":
+                        del holder[path[-1]]
+                    elif holder[path[-1]] == change:
+                        continue
+                    else:
+                        holder[path[-1]] = change
+                    yield copy
+
+
+def main():
+    for prof, d, pattern in PAIRS:
+        with open(os.path.join(ROOT, prof), encoding="utf-8") as f:
+            text = f.read()
+        exports = [d + "/" + f for f in sorted(os.listdir(os.path.join(TD, d))) if re.search(pattern, f)]
+        variants = list(profile_variants(text))
+        for rel in exports:
+            recs = records(rel)
+            if not recs:
+                continue
+            room = MAX_INPUT - len(text.encode()) - 4
+            put("profile_file", (text + "\n%%\n" + body(recs, room)).encode())
+            for v in variants:
+                room = MAX_INPUT - len(v.encode()) - 4
+                put("profile_file", (v + "\n%%\n" + body(recs, room)).encode())
+            short = recs[:6]
+            for changed in member_variants(short):
+                put("profile_file", (text + "\n%%\n" + body(changed, MAX_INPUT - len(text.encode()) - 4)).encode())
+
+    for d in ("aat", "agt", "asqav", "agent-receipts"):
+        for f in sorted(os.listdir(os.path.join(TD, d))):
+            if not f.endswith((".json", ".jsonl")):
+                continue
+            raw = shortened(read(d + "/" + f))
+            if not raw:
+                continue
+            try:
+                doc = json.loads(raw)
+            except ValueError:
+                recs = parsed_lines(raw)
+                for changed in member_variants(recs[:4]):
+                    put("verify_run", b"\x00" + "\n".join(line(r) for r in changed).encode() + b"\n")
+                continue
+            # A JSON document: vary the members of its record array in place.
+            holder, key = None, None
+            if isinstance(doc, list):
+                recs = doc
+            else:
+                key = max((k for k in doc if isinstance(doc[k], list)), key=lambda k: len(doc[k]), default=None)
+                if key is None:
+                    continue
+                recs = doc[key]
+            if not all(isinstance(r, dict) for r in recs) or not recs:
+                continue
+            for changed in member_variants(recs):
+                out = changed if key is None else dict(doc, **{key: changed})
+                put("verify_run", b"\x00" + json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+if __name__ == "__main__":
+    main()
