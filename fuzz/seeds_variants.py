@@ -11,6 +11,9 @@ then
     down) deleted, null, or of another type.
 verify_run: the same member variants of every export, whole (byte 0 = 0: the container and
 the profile detected).
+key_dir: the fixture keys in two files of one directory, and key sets with an entry repeated,
+its kid removed, changed or taken from another key, and its status and revocation time set to
+each value, in one file or differing between two (the merging and de-duplication of a ring).
 
 Deterministic. Writes into corpus/<target>/ (or OUT/<target>/ with an argument); run `cargo fuzz cmin` afterwards, which keeps only
 the variants that add coverage.
@@ -194,7 +197,68 @@ def member_variants(recs):
                     yield copy
 
 
+def key_dir_variants():
+    """Directories (key_dir's parts: a.pem, b.jwks.json, .hidden.pem, README.md, c.key, d.json,
+    e.hex, f) that exercise how a ring merges the same key met twice."""
+    def k(rel):
+        return read("keys/" + rel).decode()
+
+    def jwks(*entries):
+        return json.dumps({"keys": list(entries)}, indent=1)
+
+    def dirs(*files):
+        # The files go to a.pem, b.jwks.json, c.key, d.json, e.hex (the content decides the
+        # format); .hidden.pem and README.md, skipped by the loader, stay empty. The first byte
+        # is a newline: its low bit clear, so no dangling link is made and the directory loads.
+        slots = ["", "", "", "", "", "", "", ""]
+        for at, text in zip((0, 1, 4, 5, 6), files):
+            slots[at] = text
+        used = max(at for at, _ in zip((0, 1, 4, 5, 6), files)) + 1
+        return ("\n" + "\n%%\n".join(slots[:used])).encode()
+
+    entries = json.loads(k("mcp10.jwks.json"))["keys"] + json.loads(k("spec.jwks.json"))["keys"]
+    entries += json.loads(k("asqav-demo.jwks.json"))["keys"]
+    entries += [e for e in json.loads(k("asqav-gen.jwks.json"))["keys"] if len(json.dumps(e)) < 600]
+    pems = [k(f) for f in ("mcp10.pub.pem", "gen-agent.pub.pem", "agent-receipts-demo.pub.pem")]
+    hexes = [k(f) for f in ("agt-mcp-gen.pub.hex", "agt-mcp-signer.pub.hex")]
+    statuses = [("active", None), ("revoked", "2026-11-10T10:05:30Z"), ("revoked", None),
+                ("suspended", "2026-01-01T00:00:00Z"), ("compromised", None),
+                ("decommissioned", None), ("unknown", None), ("bogus", None),
+                (None, "2026-11-10T10:05:30Z"), ("revoked", "not a time"), ("revoked", 5)]
+
+    def with_status(e, status, at):
+        e = dict(e)
+        e.pop("status", None)
+        e.pop("revoked_at", None)
+        if status is not None:
+            e["status"] = status
+        if at is not None:
+            e["revoked_at"] = at
+        return e
+
+    for pem in pems:
+        for e in entries[:3]:
+            put("key_dir", dirs(pem, jwks(e)))
+            put("key_dir", dirs(pem, pem, k("mcp10.keys.json")))
+    for h in hexes:
+        put("key_dir", dirs(jwks(*entries[:2]), h, h))
+    for i, e in enumerate(entries):
+        other = entries[(i + 1) % len(entries)]
+        no_kid = {x: v for x, v in e.items() if x != "kid"}
+        put("key_dir", dirs(jwks(e, e)))
+        put("key_dir", dirs(jwks(e, dict(e, kid="another"))))
+        put("key_dir", dirs(jwks(e, dict(other, kid=e.get("kid", "k")))))
+        put("key_dir", dirs(jwks(no_kid), jwks(e)))
+        put("key_dir", dirs(jwks(e), jwks(no_kid)))
+        put("key_dir", dirs(jwks(dict(e, kid=other.get("kid", "k"))), jwks(other)))
+        for status, at in statuses:
+            put("key_dir", dirs(jwks(with_status(e, status, at))))
+            put("key_dir", dirs(jwks(e), jwks(with_status(e, status, at))))
+            put("key_dir", dirs(jwks(with_status(e, status, at)), jwks(with_status(e, "revoked", "2025-01-01T00:00:00Z"))))
+
+
 def main():
+    key_dir_variants()
     for prof, d, pattern in PAIRS:
         with open(os.path.join(ROOT, prof), encoding="utf-8") as f:
             text = f.read()
