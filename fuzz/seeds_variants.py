@@ -15,9 +15,14 @@ key_dir: the fixture keys in two files of one directory, and key sets with an en
 its kid removed, changed or taken from another key, and its status and revocation time set to
 each value, in one file or differing between two (the merging and de-duplication of a ring).
 
+jsonl_record, checkpoint and cert: records, JSON checkpoints and a certificate's statement with
+one member changed (the statement with --cert=PATH, a certificate written by
+`audit-verify verify --certificate`).
+
 Deterministic. Writes into corpus/<target>/ (or OUT/<target>/ with an argument); run `cargo fuzz cmin` afterwards, which keeps only
 the variants that add coverage.
 """
+import base64
 import hashlib
 import json
 import os
@@ -68,7 +73,9 @@ ADDITIONS = {
     "hash": ["drop_null = true", 'render = { timestamp = "py-isoformat" }', 'view = "agt-cloudevent"'],
 }
 TYPES = [None, 1, -1.5, "", "x", True, [], {}]
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus")
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--cert=")]
+OUT = ARGS[0] if ARGS else os.path.join(HERE, "corpus")
+CERT = next((a[len("--cert="):] for a in sys.argv[1:] if a.startswith("--cert=")), None)
 
 
 def put(target, data):
@@ -173,28 +180,48 @@ def profile_variants(text):
             yield "\n".join(ls[:at] + ['extensions = ["%s"]' % e] + ls[at:])
 
 
+def paths_of(v, depth, prefix=()):
+    """The paths of the members (object keys, and the first element of arrays) down to depth."""
+    if depth == 0:
+        return
+    if isinstance(v, dict):
+        for k, e in v.items():
+            yield prefix + (k,)
+            yield from paths_of(e, depth - 1, prefix + (k,))
+    elif isinstance(v, list) and v:
+        yield prefix + (0,)
+        yield from paths_of(v[0], depth - 1, prefix + (0,))
+
+
+def changed(doc, path, change):
+    """A copy of doc with the value at path deleted or replaced, or None when it is unchanged."""
+    copy = json.loads(json.dumps(doc))
+    holder = copy
+    for p in path[:-1]:
+        holder = holder[p]
+    if change == "delete":
+        del holder[path[-1]]
+    elif holder[path[-1]] == change and type(holder[path[-1]]) is type(change):
+        return None
+    else:
+        holder[path[-1]] = change
+    return copy
+
+
+def value_variants(doc, depth):
+    for path in paths_of(doc, depth):
+        for change in ["delete"] + TYPES:
+            out = changed(doc, path, change)
+            if out is not None:
+                yield out
+
+
 def member_variants(recs):
-    """Copies of the records with one member of one record changed."""
-    picks = sorted({0, 1, len(recs) - 1} & set(range(len(recs))))
-    for i in picks:
-        rec = recs[i]
-        for k in list(rec):
-            paths = [(k,)]
-            if isinstance(rec[k], dict):
-                paths += [(k, k2) for k2 in rec[k]]
-            for path in paths:
-                for change in ["delete"] + TYPES:
-                    copy = json.loads(json.dumps(recs))
-                    holder = copy[i]
-                    for p in path[:-1]:
-                        holder = holder[p]
-                    if change == "delete":
-                        del holder[path[-1]]
-                    elif holder[path[-1]] == change:
-                        continue
-                    else:
-                        holder[path[-1]] = change
-                    yield copy
+    """Copies of the records with one member of one record (the first, second and last; top
+    level and one level down) changed."""
+    for i in sorted({0, 1, len(recs) - 1} & set(range(len(recs)))):
+        for rec in value_variants(recs[i], 2):
+            yield recs[:i] + [rec] + recs[i + 1:]
 
 
 def key_dir_variants():
@@ -257,6 +284,26 @@ def key_dir_variants():
             put("key_dir", dirs(jwks(with_status(e, status, at)), jwks(with_status(e, "revoked", "2025-01-01T00:00:00Z"))))
 
 
+def other_variants(cert):
+    """jsonl_record: the JSON Lines exports' records with one member changed; checkpoint: the
+    JSON checkpoints with one member changed; cert: a certificate's statement with one member
+    changed (byte 1: the harness signs it)."""
+    for d in ("aat", "agent-receipts", "asqav", "agt"):
+        for f in sorted(os.listdir(os.path.join(TD, d))):
+            if f.endswith(".jsonl"):
+                recs = parsed_lines(read(d + "/" + f))[:4]
+                for c in member_variants(recs):
+                    put("jsonl_record", "\n".join(line(r) for r in c).encode() + b"\n")
+    for f in sorted(os.listdir(os.path.join(TD, "checkpoints"))):
+        if f.endswith(".json"):
+            for c in value_variants(json.loads(read("checkpoints/" + f)), 3):
+                put("checkpoint", json.dumps(c, indent=1).encode())
+    if cert:
+        statement = json.loads(base64.b64decode(json.loads(cert)["payload"]))
+        for c in value_variants(statement, 4):
+            put("cert", b"\x01" + json.dumps(c, separators=(",", ":")).encode())
+
+
 def main():
     key_dir_variants()
     for prof, d, pattern in PAIRS:
@@ -274,8 +321,8 @@ def main():
                 room = MAX_INPUT - len(v.encode()) - 4
                 put("profile_file", (v + "\n%%\n" + body(recs, room)).encode())
             short = recs[:6]
-            for changed in member_variants(short):
-                put("profile_file", (text + "\n%%\n" + body(changed, MAX_INPUT - len(text.encode()) - 4)).encode())
+            for variant in member_variants(short):
+                put("profile_file", (text + "\n%%\n" + body(variant, MAX_INPUT - len(text.encode()) - 4)).encode())
 
     for d in ("aat", "agt", "asqav", "agent-receipts"):
         for f in sorted(os.listdir(os.path.join(TD, d))):
@@ -288,8 +335,8 @@ def main():
                 doc = json.loads(raw)
             except ValueError:
                 recs = parsed_lines(raw)
-                for changed in member_variants(recs[:4]):
-                    put("verify_run", b"\x00" + "\n".join(line(r) for r in changed).encode() + b"\n")
+                for variant in member_variants(recs[:4]):
+                    put("verify_run", b"\x00" + "\n".join(line(r) for r in variant).encode() + b"\n")
                 continue
             # A JSON document: vary the members of its record array in place.
             holder, key = None, None
@@ -302,9 +349,15 @@ def main():
                 recs = doc[key]
             if not all(isinstance(r, dict) for r in recs) or not recs:
                 continue
-            for changed in member_variants(recs):
-                out = changed if key is None else dict(doc, **{key: changed})
+            for variant in member_variants(recs):
+                out = variant if key is None else dict(doc, **{key: variant})
                 put("verify_run", b"\x00" + json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode())
+
+    cert = None
+    if CERT:
+        with open(CERT, "rb") as f:
+            cert = f.read()
+    other_variants(cert)
 
 
 if __name__ == "__main__":
