@@ -16,8 +16,11 @@ def read(rel):
         return f.read()
 
 
+CORPUS = os.path.join(HERE, "corpus")  # where put writes; seeds_variants.py may point it elsewhere
+
+
 def put(target, data):
-    d = os.path.join(HERE, "corpus", target)
+    d = os.path.join(CORPUS, target)
     os.makedirs(d, exist_ok=True)
     name = hashlib.sha1(data).hexdigest()
     with open(os.path.join(d, name), "wb") as f:
@@ -65,6 +68,27 @@ def csv_text(ls):
 MAX_INPUT = 8000  # the corpora's inputs are at most 8,192 bytes, with room for byte 0
 
 
+def arrays(v, path=()):
+    """Every non-empty array of objects in a JSON value, with its path."""
+    if isinstance(v, list) and v and all(isinstance(e, dict) for e in v):
+        yield path, v
+    items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
+    for k, e in items:
+        yield from arrays(e, path + (k,))
+
+
+def with_array(doc, path, arr):
+    """A copy of doc with the array at path replaced by arr."""
+    if not path:
+        return arr
+    copy = json.loads(json.dumps(doc))
+    holder = copy
+    for k in path[:-1]:
+        holder = holder[k]
+    holder[path[-1]] = arr
+    return copy
+
+
 def shortened(raw):
     """The export cut to fit one input, still well formed: whole lines of JSON Lines; in a JSON
     document, its longest array of objects cut to the elements that fit (bundle-level digests
@@ -81,26 +105,12 @@ def shortened(raw):
             out += l + b"\n"
         return out or None
 
-    def arrays(v, path=()):
-        if isinstance(v, list) and v and all(isinstance(e, dict) for e in v):
-            yield path, v
-        items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
-        for k, e in items:
-            yield from arrays(e, path + (k,))
-
     found = sorted(arrays(doc), key=lambda pv: -len(json.dumps(pv[1])))
     if not found:
         return None
     path, arr = found[0]
     for n in range(len(arr) - 1, 0, -1):
-        cut = json.loads(json.dumps(doc))
-        holder = cut
-        for k in path[:-1]:
-            holder = holder[k]
-        if path:
-            holder[path[-1]] = arr[:n]
-        else:
-            cut = arr[:n]
+        cut = with_array(doc, path, arr[:n])
         out = json.dumps(cut, ensure_ascii=False, separators=(",", ":")).encode()
         if len(out) <= MAX_INPUT:
             return out

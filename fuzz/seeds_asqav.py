@@ -21,13 +21,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "testdata", "gen"))
 
 import gen_asqav as g  # noqa: E402
 from asqav.compliance import export_bundle  # noqa: E402
-
-
-def put(target, data):
-    d = os.path.join(HERE, "corpus", target)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
-        f.write(data)
+from seeds import put  # noqa: E402
 
 
 def pack(receipts, key):

@@ -16,23 +16,22 @@ its kid removed, changed or taken from another key, and its status and revocatio
 each value, in one file or differing between two (the merging and de-duplication of a ring).
 
 jsonl_record, checkpoint and cert: records, JSON checkpoints and a certificate's statement with
-one member changed (the statement with --cert=PATH, a certificate written by
+one member changed (the statement with --cert PATH, a certificate written by
 `audit-verify verify --certificate`).
 
-Deterministic. Writes into corpus/<target>/ (or OUT/<target>/ with an argument); run `cargo fuzz cmin` afterwards, which keeps only
-the variants that add coverage.
+Deterministic. Writes into corpus/<target>/ (or OUT/<target>/ with an argument); run
+`cargo fuzz cmin` afterwards, which keeps only the variants that add coverage.
 """
 import base64
-import hashlib
 import json
 import os
 import re
 import sys
 
-from seeds import HERE, TD, read, shortened
+import seeds
+from seeds import HERE, MAX_INPUT, TD, arrays, read, shortened, with_array
 
 ROOT = os.path.join(HERE, "..")
-MAX_INPUT = 8000
 
 # Profile -> the testdata exports of its format.
 PAIRS = [
@@ -73,18 +72,13 @@ ADDITIONS = {
     "hash": ["drop_null = true", 'render = { timestamp = "py-isoformat" }', 'view = "agt-cloudevent"'],
 }
 TYPES = [None, 1, -1.5, "", "x", True, [], {}]
-ARGS = [a for a in sys.argv[1:] if not a.startswith("--cert=")]
-OUT = ARGS[0] if ARGS else os.path.join(HERE, "corpus")
-CERT = next((a[len("--cert="):] for a in sys.argv[1:] if a.startswith("--cert=")), None)
 
 
 def put(target, data):
-    if len(data) > 8192:
-        return
-    d = os.path.join(OUT, target)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
-        f.write(data)
+    """seeds.put, for inputs that fit the corpora's largest input (8,192 bytes): a merge with
+    -max_len would cut longer ones, mid-token."""
+    if len(data) <= 8192:
+        seeds.put(target, data)
 
 
 def parsed_lines(raw):
@@ -99,23 +93,22 @@ def parsed_lines(raw):
     return out
 
 
+def record_array(doc):
+    """The path and elements of a JSON document's longest array of objects, or None."""
+    return max(arrays(doc), key=lambda pv: len(pv[1]), default=None)
+
+
 def records(rel):
-    """The export's records, each as compact JSON text."""
+    """The export's records: its lines, or the longest array of objects of a JSON document, or
+    the document itself when it is one object."""
     raw = read(rel)
     try:
         doc = json.loads(raw)
     except ValueError:
         return parsed_lines(raw)
-
-    def arrays(v):
-        if isinstance(v, list) and v and all(isinstance(e, dict) for e in v):
-            yield v
-        for e in (v.values() if isinstance(v, dict) else v if isinstance(v, list) else ()):
-            yield from arrays(e)
-
-    found = sorted(arrays(doc), key=lambda a: -len(a))
+    found = record_array(doc)
     if found:
-        return found[0]
+        return found[1]
     return [doc] if isinstance(doc, dict) else []
 
 
@@ -123,14 +116,15 @@ def line(rec):
     return json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
 
 
-def body(recs, room):
-    out = []
-    for r in recs:
-        text = line(r)
-        if sum(len(o) + 1 for o in out) + len(text) + 1 > room:
+def profile_input(profile, recs):
+    """A profile_file input: the profile text, then as many whole records as fit, one per line."""
+    out = profile.encode() + b"\n%%\n"
+    for i, r in enumerate(recs):
+        text = (b"\n" if i else b"") + line(r).encode()
+        if len(out) + len(text) > MAX_INPUT:
             break
-        out.append(text)
-    return "\n".join(out)
+        out += text
+    return out
 
 
 def without_known_answers(text):
@@ -175,8 +169,8 @@ def profile_variants(text):
                 if not any(x.split("=")[0].strip() == key for x in ls[i + 1:end]):
                     yield "\n".join(ls[:i + 1] + [add] + ls[i + 1:])
     if not any(l.startswith("extensions") for l in ls):
+        at = next(i for i, l in enumerate(ls) if l.startswith("["))
         for e in EXTENSIONS:
-            at = next(i for i, l in enumerate(ls) if l.startswith("["))
             yield "\n".join(ls[:at] + ['extensions = ["%s"]' % e] + ls[at:])
 
 
@@ -237,11 +231,11 @@ def key_dir_variants():
         # The files go to a.pem, b.jwks.json, c.key, d.json, e.hex (the content decides the
         # format); .hidden.pem and README.md, skipped by the loader, stay empty. The first byte
         # is a newline: its low bit clear, so no dangling link is made and the directory loads.
-        slots = ["", "", "", "", "", "", "", ""]
-        for at, text in zip((0, 1, 4, 5, 6), files):
+        places = (0, 1, 4, 5, 6)[:len(files)]
+        slots = [""] * (places[-1] + 1)
+        for at, text in zip(places, files):
             slots[at] = text
-        used = max(at for at, _ in zip((0, 1, 4, 5, 6), files)) + 1
-        return ("\n" + "\n%%\n".join(slots[:used])).encode()
+        return ("\n" + "\n%%\n".join(slots)).encode()
 
     entries = json.loads(k("mcp10.jwks.json"))["keys"] + json.loads(k("spec.jwks.json"))["keys"]
     entries += json.loads(k("asqav-demo.jwks.json"))["keys"]
@@ -264,9 +258,9 @@ def key_dir_variants():
         return e
 
     for pem in pems:
+        put("key_dir", dirs(pem, pem, k("mcp10.keys.json")))
         for e in entries[:3]:
             put("key_dir", dirs(pem, jwks(e)))
-            put("key_dir", dirs(pem, pem, k("mcp10.keys.json")))
     for h in hexes:
         put("key_dir", dirs(jwks(*entries[:2]), h, h))
     for i, e in enumerate(entries):
@@ -305,6 +299,9 @@ def other_variants(cert):
 
 
 def main():
+    args = [a for i, a in enumerate(sys.argv[1:]) if a != "--cert" and sys.argv[i] != "--cert"]
+    if args:
+        seeds.CORPUS = args[0]
     key_dir_variants()
     for prof, d, pattern in PAIRS:
         with open(os.path.join(ROOT, prof), encoding="utf-8") as f:
@@ -315,14 +312,10 @@ def main():
             recs = records(rel)
             if not recs:
                 continue
-            room = MAX_INPUT - len(text.encode()) - 4
-            put("profile_file", (text + "\n%%\n" + body(recs, room)).encode())
-            for v in variants:
-                room = MAX_INPUT - len(v.encode()) - 4
-                put("profile_file", (v + "\n%%\n" + body(recs, room)).encode())
-            short = recs[:6]
-            for variant in member_variants(short):
-                put("profile_file", (text + "\n%%\n" + body(variant, MAX_INPUT - len(text.encode()) - 4)).encode())
+            for profile in [text] + variants:
+                put("profile_file", profile_input(profile, recs))
+            for variant in member_variants(recs[:6]):
+                put("profile_file", profile_input(text, variant))
 
     for d in ("aat", "agt", "asqav", "agent-receipts"):
         for f in sorted(os.listdir(os.path.join(TD, d))):
@@ -339,23 +332,17 @@ def main():
                     put("verify_run", b"\x00" + "\n".join(line(r) for r in variant).encode() + b"\n")
                 continue
             # A JSON document: vary the members of its record array in place.
-            holder, key = None, None
-            if isinstance(doc, list):
-                recs = doc
-            else:
-                key = max((k for k in doc if isinstance(doc[k], list)), key=lambda k: len(doc[k]), default=None)
-                if key is None:
-                    continue
-                recs = doc[key]
-            if not all(isinstance(r, dict) for r in recs) or not recs:
+            found = record_array(doc)
+            if not found:
                 continue
+            path, recs = found
             for variant in member_variants(recs):
-                out = variant if key is None else dict(doc, **{key: variant})
+                out = with_array(doc, path, variant)
                 put("verify_run", b"\x00" + json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode())
 
     cert = None
-    if CERT:
-        with open(CERT, "rb") as f:
+    if "--cert" in sys.argv:
+        with open(sys.argv[sys.argv.index("--cert") + 1], "rb") as f:
             cert = f.read()
     other_variants(cert)
 
