@@ -65,7 +65,8 @@ def csv_text(ls):
     return "\n".join(rows) + "\n"
 
 
-MAX_INPUT = 8000  # the corpora's inputs are at most 8,192 bytes, with room for byte 0
+MAX_LEN = 8192  # the largest input the corpora keep (their -max_len)
+MAX_INPUT = 8000  # an export cut to fit an input, with room for byte 0 and a little more
 
 
 def arrays(v, path=()):
@@ -128,10 +129,16 @@ def other_formats():
                     put("verify_run", b"\x00" + cut)
 
 
+def cert_arg():
+    """The certificate named by --cert PATH, or None without the option."""
+    if "--cert" not in sys.argv:
+        return None
+    with open(sys.argv[sys.argv.index("--cert") + 1], "rb") as f:
+        return f.read()
+
+
 def main():
-    cert = None
-    if "--cert" in sys.argv:
-        cert = open(sys.argv[sys.argv.index("--cert") + 1], "rb").read()
+    cert = cert_arg()
     exports = sorted(f for f in os.listdir(os.path.join(TD, "aat")) if f.endswith(".jsonl"))
     for f in exports:
         raw = read("aat/" + f)

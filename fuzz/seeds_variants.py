@@ -29,7 +29,7 @@ import re
 import sys
 
 import seeds
-from seeds import HERE, MAX_INPUT, TD, arrays, read, shortened, with_array
+from seeds import HERE, MAX_INPUT, MAX_LEN, TD, arrays, cert_arg, read, shortened, with_array
 
 ROOT = os.path.join(HERE, "..")
 
@@ -75,9 +75,9 @@ TYPES = [None, 1, -1.5, "", "x", True, [], {}]
 
 
 def put(target, data):
-    """seeds.put, for inputs that fit the corpora's largest input (8,192 bytes): a merge with
-    -max_len would cut longer ones, mid-token."""
-    if len(data) <= 8192:
+    """seeds.put, for inputs that fit the corpora's largest input: a merge with -max_len would
+    cut longer ones, mid-token."""
+    if len(data) <= MAX_LEN:
         seeds.put(target, data)
 
 
@@ -340,11 +340,7 @@ def main():
                 out = with_array(doc, path, variant)
                 put("verify_run", b"\x00" + json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode())
 
-    cert = None
-    if "--cert" in sys.argv:
-        with open(sys.argv[sys.argv.index("--cert") + 1], "rb") as f:
-            cert = f.read()
-    other_variants(cert)
+    other_variants(cert_arg())
 
 
 if __name__ == "__main__":
