@@ -11,9 +11,10 @@
 mod json;
 mod spki;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -23,6 +24,16 @@ use sha2::{Digest as _, Sha256};
 use crate::bounded::ReadError;
 use crate::crypto::{CryptoError, KeyAlg, PublicKey};
 use spki::{SpkiProblem, shown};
+
+/// A hash table of the key ring, hashed with fixed keys rather than random ones. Every entry comes
+/// from the auditor's own key files, so no export can choose colliding entries (lookups of an
+/// export's kids only probe); fixed keys give the same table layout on every run, so a run and its
+/// coverage replay the same way.
+pub(crate) type KeyTable<K, V> = HashMap<K, V, FixedHasher>;
+/// A set of the key ring, hashed as [`KeyTable`] is.
+pub(crate) type KeySet<T> = HashSet<T, FixedHasher>;
+/// SipHash with the fixed keys of [`DefaultHasher::new`].
+type FixedHasher = BuildHasherDefault<DefaultHasher>;
 
 /// The largest key file read, in bytes (1 MiB).
 pub const MAX_KEY_FILE_BYTES: u64 = 1 << 20;
@@ -484,8 +495,8 @@ struct Parsed {
 pub struct KeyRing {
     keys: Vec<Key>,
     warnings: Vec<String>,
-    by_derived: HashMap<String, (usize, KidRule)>,
-    by_declared: HashMap<String, usize>,
+    by_derived: KeyTable<String, (usize, KidRule)>,
+    by_declared: KeyTable<String, usize>,
 }
 
 impl KeyRing {
@@ -555,7 +566,7 @@ impl KeyRing {
     fn build(keys: Vec<Key>, mut warnings: Vec<String>) -> KeyRing {
         let mut ring_keys: Vec<Key> = Vec::with_capacity(keys.len());
         // Entries of each public key, in ring order: a ring of many keys builds in linear time.
-        let mut entries: HashMap<PublicKey, Vec<usize>> = HashMap::new();
+        let mut entries: KeyTable<PublicKey, Vec<usize>> = KeyTable::default();
         for key in keys {
             // The same key again, under the same kid or where one side has none
             // (a PEM and a JWKS of one key), is one entry.
@@ -601,8 +612,8 @@ impl KeyRing {
             first.status = status;
             first.revoked_at = revoked_at;
         }
-        let mut by_derived = HashMap::new();
-        let mut by_declared = HashMap::new();
+        let mut by_derived = KeyTable::default();
+        let mut by_declared = KeyTable::default();
         for (i, key) in ring_keys.iter().enumerate() {
             for (rule, kid) in key.derived_kids() {
                 by_derived.entry(kid).or_insert((i, rule));
@@ -689,7 +700,7 @@ impl KeyRing {
 
 /// First kid declared for two different keys: (kid, first source, second source).
 fn conflicting_kid(keys: &[Key]) -> Option<(String, String, String)> {
-    let mut seen: HashMap<&str, &Key> = HashMap::new();
+    let mut seen: KeyTable<&str, &Key> = KeyTable::default();
     for key in keys {
         let Some(kid) = key.declared_kid.as_deref() else {
             continue;

@@ -8,8 +8,6 @@
 //! ring's recognised kid rules (RFC 7638 thumbprints, the AKP thumbprint or SHA-256 of the raw
 //! ML-DSA key); keys embedded in records are never used.
 
-use std::collections::HashMap;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
@@ -17,7 +15,7 @@ use sha2::{Digest as _, Sha256};
 use crate::canon::json::{Member, Value};
 use crate::crypto::{KeyAlg, PreparedKey, Provider, Signature};
 use crate::finding::Code;
-use crate::keys::{Key, KeyRing, KidRule};
+use crate::keys::{Key, KeyRing, KeyTable, KidRule};
 
 /// ES256 P1363 signature length.
 const ES256_LEN: usize = 64;
@@ -33,7 +31,7 @@ const P256_HALF_ORDER: [u8; 32] = [
 pub struct SigContext {
     keys: Vec<Key>,
     prepared: Vec<Box<dyn PreparedKey>>,
-    index: HashMap<String, (usize, KidRule)>,
+    index: KeyTable<String, (usize, KidRule)>,
     provider: &'static str,
 }
 
@@ -63,7 +61,7 @@ impl SigContext {
     pub fn new(ring: &KeyRing, provider: &'static dyn Provider) -> Result<Self, String> {
         let keys: Vec<Key> = ring.keys().to_vec();
         let mut prepared = Vec::with_capacity(keys.len());
-        let mut index = HashMap::new();
+        let mut index = KeyTable::default();
         for (i, key) in keys.iter().enumerate() {
             prepared.push(
                 provider

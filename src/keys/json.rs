@@ -6,7 +6,6 @@
 //! `{"alg":"ML-DSA-65","pk"}`). Duplicate JSON members are refused, private
 //! members are refused, and base64url members must be unpadded base64url.
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use base64::Engine as _;
@@ -16,7 +15,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
 use super::spki::shown;
-use super::{Key, KeyBinding, KeyError, Parsed};
+use super::{Key, KeyBinding, KeyError, KeySet, KeyTable, Parsed};
 use crate::crypto::{KeyAlg, PublicKey};
 
 /// Members that only a private key has (JWK `d`, AKP `priv`, and the
@@ -78,9 +77,9 @@ pub(super) fn parse_json(bytes: &[u8], path: &Path, out: &mut Parsed) -> Result<
 #[derive(Default)]
 struct SetIndex {
     /// (key, declared kid) pairs.
-    pairs: HashSet<(PublicKey, Option<String>)>,
+    pairs: KeySet<(PublicKey, Option<String>)>,
     /// The key each declared kid names.
-    kids: HashMap<String, PublicKey>,
+    kids: KeyTable<String, PublicKey>,
 }
 
 /// Adds `key` unless the same key with the same kid is already in this set;

@@ -529,3 +529,26 @@ fn asqav_cloud_entry_with_akp_members() {
         Err(KeyError::BadMember { member, .. }) if member == "public_key"
     ));
 }
+
+#[test]
+fn key_tables_lay_out_alike_on_every_build() {
+    // Two tables of the same kids iterate in the same order: their hasher has fixed keys. With a
+    // randomly seeded hasher each table gets its own keys and 64 entries would almost never line
+    // up twice.
+    let fill = || {
+        let mut table = KeyTable::default();
+        for i in 0..64u32 {
+            table.insert(format!("kid-{i}"), i);
+        }
+        table.into_iter().collect::<Vec<_>>()
+    };
+    let first = fill();
+    assert_eq!(first, fill());
+    let set = || {
+        (0..64)
+            .collect::<KeySet<u32>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(set(), set());
+}
