@@ -29,9 +29,9 @@ use spki::{SpkiProblem, shown};
 /// from the auditor's own key files, so no export can choose colliding entries (lookups of an
 /// export's kids only probe); fixed keys give the same table layout on every run, so a run and its
 /// coverage replay the same way.
-pub(crate) type KeyTable<K, V> = HashMap<K, V, FixedHasher>;
+type KeyTable<K, V> = HashMap<K, V, FixedHasher>;
 /// A set of the key ring, hashed as [`KeyTable`] is.
-pub(crate) type KeySet<T> = HashSet<T, FixedHasher>;
+type KeySet<T> = HashSet<T, FixedHasher>;
 /// SipHash with the fixed keys of [`DefaultHasher::new`].
 type FixedHasher = BuildHasherDefault<DefaultHasher>;
 
@@ -676,13 +676,17 @@ impl KeyRing {
     /// ([`KidRule::Declared`]).
     #[must_use]
     pub fn find(&self, kid: &str) -> Option<(&Key, KidRule)> {
-        if let Some((i, rule)) = self.by_derived.get(kid) {
-            return self.keys.get(*i).map(|k| (k, *rule));
-        }
-        self.by_declared
+        self.position(kid)
+            .and_then(|(i, rule)| self.keys.get(i).map(|k| (k, rule)))
+    }
+
+    /// As [`KeyRing::find`], the key's place in [`KeyRing::keys`].
+    #[must_use]
+    pub fn position(&self, kid: &str) -> Option<(usize, KidRule)> {
+        self.by_derived
             .get(kid)
-            .and_then(|i| self.keys.get(*i))
-            .map(|k| (k, KidRule::Declared))
+            .copied()
+            .or_else(|| self.by_declared.get(kid).map(|&i| (i, KidRule::Declared)))
     }
 
     /// Every key of one algorithm, in load order.

@@ -15,7 +15,7 @@ use sha2::{Digest as _, Sha256};
 use crate::canon::json::{Member, Value};
 use crate::crypto::{KeyAlg, PreparedKey, Provider, Signature};
 use crate::finding::Code;
-use crate::keys::{Key, KeyRing, KeyTable, KidRule};
+use crate::keys::{Key, KeyRing, KidRule};
 
 /// ES256 P1363 signature length.
 const ES256_LEN: usize = 64;
@@ -27,11 +27,10 @@ const P256_HALF_ORDER: [u8; 32] = [
     0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
 ];
 
-/// The supplied keys, decoded once and indexed by every kid they answer to.
+/// The supplied keys, decoded once; the ring indexes them by every kid they answer to.
 pub struct SigContext {
-    keys: Vec<Key>,
+    ring: KeyRing,
     prepared: Vec<Box<dyn PreparedKey>>,
-    index: KeyTable<String, (usize, KidRule)>,
     provider: &'static str,
 }
 
@@ -59,35 +58,25 @@ impl SigContext {
     /// # Errors
     /// A message naming the key when the provider refuses it.
     pub fn new(ring: &KeyRing, provider: &'static dyn Provider) -> Result<Self, String> {
-        let keys: Vec<Key> = ring.keys().to_vec();
-        let mut prepared = Vec::with_capacity(keys.len());
-        let mut index = KeyTable::default();
-        for (i, key) in keys.iter().enumerate() {
-            prepared.push(
+        let prepared = ring
+            .keys()
+            .iter()
+            .map(|key| {
                 provider
                     .prepare(&key.public)
-                    .map_err(|e| format!("key {}: {e}", key.source))?,
-            );
-            for (rule, kid) in key.derived_kids() {
-                index.entry(kid).or_insert((i, rule));
-            }
-        }
-        for (i, key) in keys.iter().enumerate() {
-            if let Some(kid) = &key.declared_kid {
-                index.entry(kid.clone()).or_insert((i, KidRule::Declared));
-            }
-        }
+                    .map_err(|e| format!("key {}: {e}", key.source))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(SigContext {
-            keys,
+            ring: ring.clone(),
             prepared,
-            index,
             provider: provider.name(),
         })
     }
 
     /// Whether any key was supplied.
     pub fn has_keys(&self) -> bool {
-        !self.keys.is_empty()
+        !self.ring.is_empty()
     }
 
     /// The name of the crypto provider in use.
@@ -97,7 +86,7 @@ impl SigContext {
 
     /// The supplied keys.
     pub fn keys(&self) -> &[Key] {
-        &self.keys
+        self.ring.keys()
     }
 
     /// The key a kid designates (derived kids first, then declared), with a description of the
@@ -114,7 +103,7 @@ impl SigContext {
     /// The supplied key with exactly these raw public-key bytes (an embedded key is trusted only
     /// through such a match).
     pub fn find_public(&self, alg: KeyAlg, raw: &[u8]) -> Option<usize> {
-        self.keys
+        self.keys()
             .iter()
             .position(|k| k.public.alg() == alg && k.public.bytes() == raw)
     }
@@ -128,12 +117,12 @@ impl SigContext {
     fn lookup(&self, kid: Option<&str>, alg: KeyAlg) -> Option<(usize, String)> {
         match kid {
             Some(kid) => self
-                .index
-                .get(kid)
-                .map(|(i, rule)| (*i, format!("{kid} ({rule})"))),
+                .ring
+                .position(kid)
+                .map(|(i, rule)| (i, format!("{kid} ({rule})"))),
             None => {
                 let mut of_alg = self
-                    .keys
+                    .keys()
                     .iter()
                     .enumerate()
                     .filter(|(_, k)| k.public.alg() == alg);
@@ -347,7 +336,7 @@ fn find_key<'c>(
         notes.push((Code::SigUnknownKey, what, kid_field, None));
         return None;
     };
-    let key = &ctx.keys[i];
+    let key = &ctx.keys()[i];
     if key.public.alg() != alg {
         notes.push((
             Code::SigKeyAlgMismatch,
