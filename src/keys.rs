@@ -11,10 +11,9 @@
 mod json;
 mod spki;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs;
-use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -25,15 +24,13 @@ use crate::bounded::ReadError;
 use crate::crypto::{CryptoError, KeyAlg, PublicKey};
 use spki::{SpkiProblem, shown};
 
-/// A hash table of the key ring, hashed with fixed keys rather than random ones. Every entry comes
-/// from the auditor's own key files, so no export can choose colliding entries (lookups of an
-/// export's kids only probe); fixed keys give the same table layout on every run, so a run and its
-/// coverage replay the same way.
-type KeyTable<K, V> = HashMap<K, V, FixedHasher>;
-/// A set of the key ring, hashed as [`KeyTable`] is.
-type KeySet<T> = HashSet<T, FixedHasher>;
-/// SipHash with the fixed keys of [`DefaultHasher::new`].
-type FixedHasher = BuildHasherDefault<DefaultHasher>;
+/// A table of the key ring: an ordered map, not a hash table. Every entry comes from the auditor's
+/// own key files and an export's kids are only looked up, so no export can make it slow; an
+/// ordered map lays its entries out by their order alone, the same on every run, and every insert
+/// or lookup compares keys, so no path through it depends on whether two hashes happen to collide.
+type KeyTable<K, V> = BTreeMap<K, V>;
+/// A set of the key ring, ordered as [`KeyTable`] is.
+type KeySet<T> = BTreeSet<T>;
 
 /// The largest key file read, in bytes (1 MiB).
 pub const MAX_KEY_FILE_BYTES: u64 = 1 << 20;

@@ -70,8 +70,8 @@ impl fmt::Display for KeyAlg {
 ///
 /// P-256 keys are stored as the 65-byte uncompressed SEC1 point, Ed25519
 /// keys as the 32-byte RFC 8032 encoding, ML-DSA-65 keys as the 1952-byte
-/// FIPS 204 `pkEncode` output.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// FIPS 204 `pkEncode` output. Keys order by algorithm, then encoding.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PublicKey {
     alg: KeyAlg,
     bytes: Vec<u8>,

@@ -532,22 +532,25 @@ fn asqav_cloud_entry_with_akp_members() {
 
 #[test]
 fn key_tables_lay_out_alike_on_every_build() {
-    // Two tables of the same kids iterate in the same order: their hasher has fixed keys. With a
-    // randomly seeded hasher each table gets its own keys and 64 entries would almost never line
-    // up twice.
-    let fill = || {
+    // Tables filled with the same kids in different orders list them alike, in kid order: the
+    // layout depends on the entries alone. A hash table lists them in hash order, which is not
+    // this order (and with a randomly seeded hasher differs on every build).
+    let fill = |order: &mut dyn Iterator<Item = u32>| {
         let mut table = KeyTable::default();
-        for i in 0..64u32 {
-            table.insert(format!("kid-{i}"), i);
+        for i in order {
+            table.insert(format!("kid-{i:02}"), i);
         }
         table.into_iter().collect::<Vec<_>>()
     };
-    assert_eq!(fill(), fill());
-    let set = || {
-        (0..64)
+    let listed = fill(&mut (0..64));
+    assert_eq!(listed, fill(&mut (0..64).rev()));
+    let expected: Vec<_> = (0..64).map(|i| (format!("kid-{i:02}"), i)).collect();
+    assert_eq!(listed, expected);
+    let set = |order: &mut dyn Iterator<Item = u32>| {
+        order
             .collect::<KeySet<u32>>()
             .into_iter()
             .collect::<Vec<_>>()
     };
-    assert_eq!(set(), set());
+    assert_eq!(set(&mut (0..64).rev()), (0..64).collect::<Vec<_>>());
 }
