@@ -546,11 +546,6 @@ fn key_tables_lay_out_alike_on_every_build() {
     assert_eq!(listed, fill(&mut (0..64).rev()));
     let expected: Vec<_> = (0..64).map(|i| (format!("kid-{i:02}"), i)).collect();
     assert_eq!(listed, expected);
-    let set = |order: &mut dyn Iterator<Item = u32>| {
-        order
-            .collect::<KeySet<u32>>()
-            .into_iter()
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(set(&mut (0..64).rev()), (0..64).collect::<Vec<_>>());
+    let set: Vec<u32> = (0..64).rev().collect::<KeySet<u32>>().into_iter().collect();
+    assert_eq!(set, (0..64).collect::<Vec<_>>());
 }
