@@ -1208,14 +1208,11 @@ pub fn render_certified(c: &Certified, inputs: &[InputCheck]) -> String {
                 (Some(a), Some(b)) => format!("{a}–{b}"),
                 _ => "–".into(),
             },
-            ch.head
-                .hash
-                .as_deref()
-                .map_or("–".into(), |h| format!("{}…", &h[..h.len().min(16)])),
+            ch.head.hash.as_deref().map_or("–".into(), abbreviated),
             ch.merkle
                 .as_ref()
                 .and_then(|m| m.root.as_deref())
-                .map_or("–".into(), |h| format!("{}…", &h[..h.len().min(16)])),
+                .map_or("–".into(), abbreviated),
             ch.verdict.clone(),
             format!(
                 "{} / {} / {} / {}",
@@ -1242,6 +1239,14 @@ pub fn render_certified(c: &Certified, inputs: &[InputCheck]) -> String {
         }
     }
     out
+}
+
+/// The first 16 characters of a hash, then an ellipsis: enough to tell
+/// chains apart in a table. It counts characters, not bytes, because a
+/// certificate's fields are whatever its signer wrote.
+fn abbreviated(hash: &str) -> String {
+    let head: String = hash.chars().take(16).collect();
+    format!("{head}…")
 }
 
 /// What `cert verify --format json` prints.

@@ -585,3 +585,48 @@ fn the_next_run_continues_from_the_certificate() {
     std::fs::write(&bad, bytes).unwrap();
     assert_eq!(verify_anchored(&day2, &bad, &public, &[]).code, 2);
 }
+
+// ---- regressions found by fuzzing ----
+
+#[test]
+fn a_signed_certificate_whose_hashes_are_not_ascii_is_shown_not_a_panic() {
+    // See: fuzz target `cert` (the table cut the head hash at byte 16, inside a BOM).
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(dir.path(), "es256");
+    let good = dir.path().join("good.cert.json");
+    let input = testdata("aat/ok--spec10.jsonl");
+    let r = issue(&[&input], &["spec.jwks.json"], &private, &good, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut st = statement(&good);
+    let chain = &mut st["predicate"]["chains"][0];
+    chain["head"]["hash"] = "2f7cd8b6d-b6-4\u{feff}ef3-984e".into();
+    chain["merkle"]["root"] = "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{1f600}xyz".into();
+    let payload = serde_json::to_vec(&st).unwrap();
+    let key = cert::SigningKey::load(&private).unwrap();
+    let sig = key.sign(&cert::pae(cert::PAYLOAD_TYPE, &payload)).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let envelope = serde_json::json!({
+        "payloadType": cert::PAYLOAD_TYPE,
+        "payload": b64.encode(&payload),
+        "signatures": [{"keyid": key.keyid(), "sig": b64.encode(sig)}],
+    });
+    let odd = dir.path().join("odd.cert.json");
+    std::fs::write(&odd, serde_json::to_vec(&envelope).unwrap()).unwrap();
+    let v = run([
+        "cert".as_ref(),
+        "verify".as_ref(),
+        odd.as_os_str(),
+        "--key".as_ref(),
+        public.as_os_str(),
+    ]);
+    assert!(!v.stderr.contains("panicked"), "{}", v.stderr);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    // The table may wrap a cell, so each hash is looked for up to its 16th character.
+    assert!(v.stdout.contains("2f7cd8b6d-b6-4\u{feff}"), "{}", v.stdout);
+    assert!(
+        v.stdout.contains("\u{e9}\u{1f600}xyz\u{2026}"),
+        "{}",
+        v.stdout
+    );
+}
