@@ -14,6 +14,8 @@ the profile detected).
 key_dir: the fixture keys in two files of one directory, and key sets with an entry repeated,
 its kid removed, changed or taken from another key, and its status and revocation time set to
 each value, in one file or differing between two (the merging and de-duplication of a ring).
+keys: the same key sets in one JWKS file, and entries that carry a key twice, as JWK members and
+as an asqav public_key, the same key or another.
 
 jsonl_record, checkpoint and cert: records, JSON checkpoints and a certificate's statement with
 one member changed (the statement with --cert PATH, a certificate written by
@@ -278,6 +280,54 @@ def key_dir_variants():
             put("key_dir", dirs(jwks(with_status(e, status, at)), jwks(with_status(e, "revoked", "2025-01-01T00:00:00Z"))))
 
 
+def keys_variants():
+    """One JWKS file: an entry repeated, its kid removed, changed or taken from another key, its
+    status set to each value, and a key given both as JWK members and as an asqav public_key."""
+    def k(rel):
+        return json.loads(read("keys/" + rel))["keys"]
+
+    def jwks(*entries):
+        return json.dumps({"keys": list(entries)}, indent=1).encode()
+
+    def b64u(text):
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+    entries = k("mcp10.jwks.json") + k("spec.jwks.json") + k("asqav-demo.jwks.json")
+    entries += [e for e in k("asqav-gen.jwks.json") if len(json.dumps(e)) < 600]
+    statuses = [("active", None), ("revoked", "2026-11-10T10:05:30Z"), ("revoked", None),
+                ("compromised", None), ("bogus", None), (None, "2026-11-10T10:05:30Z"),
+                ("revoked", "not a time"), ("revoked", 5)]
+    for i, e in enumerate(entries):
+        other = entries[(i + 1) % len(entries)]
+        no_kid = {x: v for x, v in e.items() if x != "kid"}
+        put("keys", jwks(e, e))
+        put("keys", jwks(no_kid, e))
+        put("keys", jwks(e, no_kid))
+        put("keys", jwks(e, dict(e, kid="another")))
+        put("keys", jwks(e, dict(other, kid=e.get("kid", "k"))))
+        for status, at in statuses:
+            changed = {x: v for x, v in e.items() if x not in ("status", "revoked_at")}
+            if status is not None:
+                changed["status"] = status
+            if at is not None:
+                changed["revoked_at"] = at
+            put("keys", jwks(changed))
+            put("keys", jwks(e, changed))
+        for member in ("issuer_id", "org_id", "agent_id", "revocation_reason", "use"):
+            put("keys", jwks(dict(e, **{member: 5})))
+    # JWK members and an asqav public_key in one entry: the same key, then another.
+    p256 = [e for e in entries if e.get("kty") == "EC"]
+    for i, e in enumerate(p256):
+        other = p256[(i + 1) % len(p256)]
+        for src in (e, other):
+            raw = b"\x04" + b64u(src["x"]) + b64u(src["y"])
+            put("keys", jwks(dict(e, public_key=base64.b64encode(raw).decode(), alg="ES256")))
+    for e in [e for e in entries if "public_key" in e and e.get("alg") == "Ed25519"]:
+        x = base64.urlsafe_b64encode(base64.b64decode(e["public_key"])).decode().rstrip("=")
+        put("keys", jwks(dict(e, kty="OKP", crv="Ed25519", x=x)))
+        put("keys", jwks(dict(e, kty="OKP", crv="Ed25519", x=x[::-1])))
+
+
 def other_variants(cert):
     """jsonl_record: the JSON Lines exports' records with one member changed; checkpoint: the
     JSON checkpoints with one member changed; cert: a certificate's statement with one member
@@ -303,6 +353,7 @@ def main():
     if args:
         seeds.CORPUS = args[0]
     key_dir_variants()
+    keys_variants()
     for prof, d, pattern in PAIRS:
         with open(os.path.join(ROOT, prof), encoding="utf-8") as f:
             text = f.read()
