@@ -13,9 +13,9 @@ verify_run: the same member variants of every export, whole (byte 0 = 0: the con
 the profile detected).
 key_dir: the fixture keys in two files of one directory, and key sets with an entry repeated,
 its kid removed, changed or taken from another key, and its status and revocation time set to
-each value, in one file or differing between two (the merging and de-duplication of a ring).
-keys: the same key sets in one JWKS file, and entries that carry a key twice, as JWK members and
-as an asqav public_key, the same key or another.
+each value, in one file or differing between two (the merging and de-duplication of a ring),
+and entries that carry a key twice, as JWK members and as an asqav public_key.
+keys: the same key sets in one JWKS file, and the entries that carry a key twice.
 
 jsonl_record, checkpoint and cert: records, JSON checkpoints and a certificate's statement with
 one member changed (the statement with --cert PATH, a certificate written by
@@ -265,6 +265,9 @@ def key_dir_variants():
             put("key_dir", dirs(pem, jwks(e)))
     for h in hexes:
         put("key_dir", dirs(jwks(*entries[:2]), h, h))
+    for e in twice_given(entries):
+        put("key_dir", dirs(jwks(e)))
+        put("key_dir", dirs(jwks(e), pems[0]))
     for i, e in enumerate(entries):
         other = entries[(i + 1) % len(entries)]
         no_kid = {x: v for x, v in e.items() if x != "kid"}
@@ -280,6 +283,26 @@ def key_dir_variants():
             put("key_dir", dirs(jwks(with_status(e, status, at)), jwks(with_status(e, "revoked", "2025-01-01T00:00:00Z"))))
 
 
+def twice_given(entries):
+    """Entries that give their key both as JWK members and as an asqav public_key: the same key,
+    then another."""
+    def b64u(text):
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+    out = []
+    p256 = [e for e in entries if e.get("kty") == "EC"]
+    for i, e in enumerate(p256):
+        other = p256[(i + 1) % len(p256)]
+        for src in (e, other):
+            raw = b"\x04" + b64u(src["x"]) + b64u(src["y"])
+            out.append(dict(e, public_key=base64.b64encode(raw).decode(), alg="ES256"))
+    for e in [e for e in entries if "public_key" in e and e.get("alg") == "Ed25519"]:
+        x = base64.urlsafe_b64encode(base64.b64decode(e["public_key"])).decode().rstrip("=")
+        out.append(dict(e, kty="OKP", crv="Ed25519", x=x))
+        out.append(dict(e, kty="OKP", crv="Ed25519", x=x[::-1]))
+    return out
+
+
 def keys_variants():
     """One JWKS file: an entry repeated, its kid removed, changed or taken from another key, its
     status set to each value, and a key given both as JWK members and as an asqav public_key."""
@@ -288,9 +311,6 @@ def keys_variants():
 
     def jwks(*entries):
         return json.dumps({"keys": list(entries)}, indent=1).encode()
-
-    def b64u(text):
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
     entries = k("mcp10.jwks.json") + k("spec.jwks.json") + k("asqav-demo.jwks.json")
     entries += [e for e in k("asqav-gen.jwks.json") if len(json.dumps(e)) < 600]
@@ -315,17 +335,8 @@ def keys_variants():
             put("keys", jwks(e, changed))
         for member in ("issuer_id", "org_id", "agent_id", "revocation_reason", "use"):
             put("keys", jwks(dict(e, **{member: 5})))
-    # JWK members and an asqav public_key in one entry: the same key, then another.
-    p256 = [e for e in entries if e.get("kty") == "EC"]
-    for i, e in enumerate(p256):
-        other = p256[(i + 1) % len(p256)]
-        for src in (e, other):
-            raw = b"\x04" + b64u(src["x"]) + b64u(src["y"])
-            put("keys", jwks(dict(e, public_key=base64.b64encode(raw).decode(), alg="ES256")))
-    for e in [e for e in entries if "public_key" in e and e.get("alg") == "Ed25519"]:
-        x = base64.urlsafe_b64encode(base64.b64decode(e["public_key"])).decode().rstrip("=")
-        put("keys", jwks(dict(e, kty="OKP", crv="Ed25519", x=x)))
-        put("keys", jwks(dict(e, kty="OKP", crv="Ed25519", x=x[::-1])))
+    for e in twice_given(entries):
+        put("keys", jwks(e))
 
 
 def other_variants(cert):
