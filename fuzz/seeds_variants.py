@@ -20,6 +20,10 @@ keys: the same key sets in one JWKS file, and the entries that carry a key twice
 jsonl_record, checkpoint and cert: records, JSON checkpoints and a certificate's statement with
 one member changed (the statement with --cert PATH, a certificate written by
 `audit-verify verify --certificate`).
+jsonl_record and cert, shapes: records whose timestamp takes each form a date parser tells apart,
+records with many members more (a long member list to sort), and a certificate's statement and
+envelope with one object given as an array of its values (the sequence form a derived
+deserializer accepts), or the envelope with one member changed.
 
 Deterministic. Writes into corpus/<target>/ (or OUT/<target>/ with an argument); run
 `cargo fuzz cmin` afterwards, which keeps only the variants that add coverage.
@@ -359,6 +363,70 @@ def other_variants(cert):
             put("cert", b"\x01" + json.dumps(c, separators=(",", ":")).encode())
 
 
+# Timestamps in the forms a date parser tells apart: signed and extended years, offsets other
+# than Z, RFC 9557 annotations (a time zone, a critical one, a calendar), a space or lower case
+# for T and Z, a comma fraction, no seconds, the basic format.
+TIMES = ["+002026-10-02T09:00:00Z", "-000001-01-01T00:00:00Z", "2026-10-02T09:00:00+05:30",
+         "2026-10-02T09:00:00-00:00", "2026-10-02T09:00:00Z[Europe/Paris]",
+         "2026-10-02T09:00:00+01:00[!Europe/Paris]", "2026-10-02T09:00:00Z[u-ca=iso8601]",
+         "2026-10-02T09:00:00+01:00[+01:00]", "2026-10-02 09:00:00Z",
+         "2026-10-02t09:00:00.123456789z", "2026-10-02T09:00:00,5Z", "2026-10-02T09:00Z",
+         "20261002T090000Z"]
+
+
+def object_paths(v, depth, prefix=()):
+    """The paths of the objects (v itself, object members, first array elements) down to depth."""
+    if isinstance(v, dict):
+        yield prefix
+    if depth == 0:
+        return
+    if isinstance(v, dict):
+        for k, e in v.items():
+            yield from object_paths(e, depth - 1, prefix + (k,))
+    elif isinstance(v, list) and v:
+        yield from object_paths(v[0], depth - 1, prefix + (0,))
+
+
+def as_array(doc, path):
+    """A copy of doc with the object at path given as the array of its values, in order: the
+    form a derived deserializer also accepts for a struct."""
+    copy = json.loads(json.dumps(doc))
+    if not path:
+        return list(copy.values())
+    holder = copy
+    for p in path[:-1]:
+        holder = holder[p]
+    holder[path[-1]] = list(holder[path[-1]].values())
+    return copy
+
+
+def shape_variants(cert):
+    """jsonl_record: records whose timestamp takes each form of TIMES, and records with 24
+    members more, in descending order (at the top level and in action_detail), so that
+    canonicalization sorts a long member list; cert: the statement and the envelope with each
+    object given as an array, and the envelope with one member changed (byte 0: read as is)."""
+    for f in sorted(os.listdir(os.path.join(TD, "aat"))):
+        if not f.endswith(".jsonl"):
+            continue
+        recs = parsed_lines(read("aat/" + f))[:2]
+        for t in TIMES:
+            put("jsonl_record", "\n".join(line(dict(r, timestamp=t)) for r in recs).encode() + b"\n")
+        extra = {"z%02d" % i: i for i in range(23, -1, -1)}
+        put("jsonl_record", (line(dict(recs[0], **extra)) + "\n").encode())
+        detail = dict(recs[0].get("action_detail") or {}, **extra)
+        put("jsonl_record", (line(dict(recs[0], action_detail=detail)) + "\n").encode())
+    if not cert:
+        return
+    envelope = json.loads(cert)
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    for path in object_paths(statement, 4):
+        put("cert", b"\x01" + json.dumps(as_array(statement, path), separators=(",", ":")).encode())
+    for path in object_paths(envelope, 3):
+        put("cert", b"\x00" + json.dumps(as_array(envelope, path)).encode())
+    for c in value_variants(envelope, 3):
+        put("cert", b"\x00" + json.dumps(c).encode())
+
+
 def main():
     args = [a for i, a in enumerate(sys.argv[1:]) if a != "--cert" and sys.argv[i] != "--cert"]
     if args:
@@ -403,6 +471,7 @@ def main():
                 put("verify_run", b"\x00" + json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode())
 
     other_variants(cert_arg())
+    shape_variants(cert_arg())
 
 
 if __name__ == "__main__":
