@@ -23,7 +23,8 @@ one member changed (the statement with --cert PATH, a certificate written by
 jsonl_record and cert, shapes: records whose timestamp takes each form a date parser tells apart,
 records with many members more (a long member list to sort), and a certificate's statement and
 envelope with one object given as an array of its values (the sequence form a derived
-deserializer accepts), or the envelope with one member changed.
+deserializer accepts), the envelope with one member changed, and both with the keys of one
+object escaped (matched only after unescaping) or one key written twice.
 
 Deterministic. Writes into corpus/<target>/ (or OUT/<target>/ with an argument); run
 `cargo fuzz cmin` afterwards, which keeps only the variants that add coverage.
@@ -400,11 +401,43 @@ def as_array(doc, path):
     return copy
 
 
+def dump(v, target, how, here=()):
+    """Compact JSON of v in which the object at path target has its keys written with the first
+    character escaped (how == "escape", a key the parser must unescape before matching it), or one
+    key written twice (how == ("twice", key))."""
+    if isinstance(v, dict):
+        members = []
+        for k, e in v.items():
+            key = json.dumps(k)
+            if here == target and how == "escape" and k:
+                key = '"\\u%04x' % ord(k[0]) + key[2:]
+            member = key + ":" + dump(e, target, how, here + (k,))
+            members.append(member)
+            if here == target and how == ("twice", k):
+                members.append(member)
+        return "{" + ",".join(members) + "}"
+    if isinstance(v, list):
+        return "[" + ",".join(dump(e, target, how, here + (i,)) for i, e in enumerate(v)) + "]"
+    return json.dumps(v)
+
+
+def key_forms(doc, depth):
+    """doc written with the keys of one object escaped, or one key of it written twice."""
+    for path in object_paths(doc, depth):
+        holder = doc
+        for p in path:
+            holder = holder[p]
+        yield dump(doc, path, "escape")
+        for k in holder:
+            yield dump(doc, path, ("twice", k))
+
+
 def shape_variants(cert):
     """jsonl_record: records whose timestamp takes each form of TIMES, and records with 24
     members more, in descending order (at the top level and in action_detail), so that
     canonicalization sorts a long member list; cert: the statement and the envelope with each
-    object given as an array, and the envelope with one member changed (byte 0: read as is)."""
+    object given as an array, the envelope with one member changed (byte 0: read as is), and both
+    with the keys of one object escaped or one key of it written twice."""
     for f in sorted(os.listdir(os.path.join(TD, "aat"))):
         if not f.endswith(".jsonl"):
             continue
@@ -425,6 +458,10 @@ def shape_variants(cert):
         put("cert", b"\x00" + json.dumps(as_array(envelope, path)).encode())
     for c in value_variants(envelope, 3):
         put("cert", b"\x00" + json.dumps(c).encode())
+    for text in key_forms(statement, 4):
+        put("cert", b"\x01" + text.encode())
+    for text in key_forms(envelope, 3):
+        put("cert", b"\x00" + text.encode())
 
 
 def main():
