@@ -25,6 +25,10 @@ records with many members more (a long member list to sort), and a certificate's
 envelope with one object given as an array of its values (the sequence form a derived
 deserializer accepts), the envelope with one member changed, and both with the keys of one
 object escaped (matched only after unescaping) or one key written twice.
+cert, syntax: the statement and the envelope cut after each `{`, `[`, `:` and `,`, spread with
+whitespace around every token, with one element more of each type in an array, and with a
+comma after the last element or member of an array or object (every deserializer's end-of-input,
+whitespace, wrong-element and trailing-comma paths).
 
 Deterministic. Writes into corpus/<target>/ (or OUT/<target>/ with an argument); run
 `cargo fuzz cmin` afterwards, which keeps only the variants that add coverage.
@@ -432,6 +436,61 @@ def key_forms(doc, depth):
             yield dump(doc, path, ("twice", k))
 
 
+def container_paths(v, depth, prefix=()):
+    """The paths of the arrays and objects (v itself, members, array elements) down to depth."""
+    if isinstance(v, (dict, list)):
+        yield prefix
+    if depth == 0:
+        return
+    if isinstance(v, dict):
+        for k, e in v.items():
+            yield from container_paths(e, depth - 1, prefix + (k,))
+    elif isinstance(v, list):
+        for i, e in enumerate(v):
+            yield from container_paths(e, depth - 1, prefix + (i,))
+
+
+def at(doc, path):
+    for p in path:
+        doc = doc[p]
+    return doc
+
+
+def syntax_forms(doc, depth):
+    """doc's compact text cut after each `{`, `[`, `:` and `,` (the end of input met in every
+    deserializer's every state), doc spread with whitespace around every token, and each array
+    given one element more of each type of TYPES, or a comma after its last element, and each
+    object a comma after its last member."""
+    text = json.dumps(doc, separators=(",", ":"))
+    in_string = escaped = False
+    for i, c in enumerate(text):
+        if in_string:
+            in_string = not (c == '"' and not escaped)
+            escaped = c == "\\" and not escaped
+        elif c == '"':
+            in_string = True
+        elif c in "{[:,":
+            yield text[:i + 1]
+    yield json.dumps(doc, indent="\t", separators=(" ,", " : ")).replace("\n", "\r\n ")
+    for path in container_paths(doc, depth):
+        holder = at(doc, path)
+        if isinstance(holder, list):
+            for t in TYPES:
+                copy = json.loads(json.dumps(doc))
+                at(copy, path).append(t)
+                yield json.dumps(copy, separators=(",", ":"))
+        if holder:
+            copy = json.loads(json.dumps(doc))
+            mark = "\u0000trailing\u0000"
+            if isinstance(holder, list):
+                at(copy, path).append(mark)
+            else:
+                at(copy, path)[mark] = 0
+            marked = json.dumps(mark)
+            yield json.dumps(copy, separators=(",", ":")).replace(
+                "," + marked + ":0", ",").replace("," + marked, ",")
+
+
 def shape_variants(cert):
     """jsonl_record: records whose timestamp takes each form of TIMES, and records with 24
     members more, in descending order (at the top level and in action_detail), so that
@@ -461,6 +520,10 @@ def shape_variants(cert):
     for text in key_forms(statement, 4):
         put("cert", b"\x01" + text.encode())
     for text in key_forms(envelope, 3):
+        put("cert", b"\x00" + text.encode())
+    for text in syntax_forms(statement, 4):
+        put("cert", b"\x01" + text.encode())
+    for text in syntax_forms(envelope, 3):
         put("cert", b"\x00" + text.encode())
 
 
