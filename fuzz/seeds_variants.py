@@ -198,12 +198,17 @@ def paths_of(v, depth, prefix=()):
         yield from paths_of(v[0], depth - 1, prefix + (0,))
 
 
+def at(doc, path):
+    """The value of doc at path (keys and indexes)."""
+    for p in path:
+        doc = doc[p]
+    return doc
+
+
 def changed(doc, path, change):
     """A copy of doc with the value at path deleted or replaced, or None when it is unchanged."""
     copy = json.loads(json.dumps(doc))
-    holder = copy
-    for p in path[:-1]:
-        holder = holder[p]
+    holder = at(copy, path[:-1])
     if change == "delete":
         del holder[path[-1]]
     elif holder[path[-1]] == change and type(holder[path[-1]]) is type(change):
@@ -379,17 +384,24 @@ TIMES = ["+002026-10-02T09:00:00Z", "-000001-01-01T00:00:00Z", "2026-10-02T09:00
          "20261002T090000Z"]
 
 
-def object_paths(v, depth, prefix=()):
-    """The paths of the objects (v itself, object members, first array elements) down to depth."""
-    if isinstance(v, dict):
+def node_paths(v, depth, kinds, every_element, prefix=()):
+    """The paths of the values of the given types (v itself, object members, array elements: the
+    first only unless every_element) down to depth."""
+    if isinstance(v, kinds):
         yield prefix
     if depth == 0:
         return
     if isinstance(v, dict):
         for k, e in v.items():
-            yield from object_paths(e, depth - 1, prefix + (k,))
-    elif isinstance(v, list) and v:
-        yield from object_paths(v[0], depth - 1, prefix + (0,))
+            yield from node_paths(e, depth - 1, kinds, every_element, prefix + (k,))
+    elif isinstance(v, list):
+        for i, e in enumerate(v if every_element else v[:1]):
+            yield from node_paths(e, depth - 1, kinds, every_element, prefix + (i,))
+
+
+def object_paths(v, depth):
+    """The paths of the objects (v itself, object members, first array elements) down to depth."""
+    return node_paths(v, depth, dict, False)
 
 
 def as_array(doc, path):
@@ -398,9 +410,7 @@ def as_array(doc, path):
     copy = json.loads(json.dumps(doc))
     if not path:
         return list(copy.values())
-    holder = copy
-    for p in path[:-1]:
-        holder = holder[p]
+    holder = at(copy, path[:-1])
     holder[path[-1]] = list(holder[path[-1]].values())
     return copy
 
@@ -428,32 +438,9 @@ def dump(v, target, how, here=()):
 def key_forms(doc, depth):
     """doc written with the keys of one object escaped, or one key of it written twice."""
     for path in object_paths(doc, depth):
-        holder = doc
-        for p in path:
-            holder = holder[p]
         yield dump(doc, path, "escape")
-        for k in holder:
+        for k in at(doc, path):
             yield dump(doc, path, ("twice", k))
-
-
-def container_paths(v, depth, prefix=()):
-    """The paths of the arrays and objects (v itself, members, array elements) down to depth."""
-    if isinstance(v, (dict, list)):
-        yield prefix
-    if depth == 0:
-        return
-    if isinstance(v, dict):
-        for k, e in v.items():
-            yield from container_paths(e, depth - 1, prefix + (k,))
-    elif isinstance(v, list):
-        for i, e in enumerate(v):
-            yield from container_paths(e, depth - 1, prefix + (i,))
-
-
-def at(doc, path):
-    for p in path:
-        doc = doc[p]
-    return doc
 
 
 def syntax_forms(doc, depth):
@@ -472,7 +459,7 @@ def syntax_forms(doc, depth):
         elif c in "{[:,":
             yield text[:i + 1]
     yield json.dumps(doc, indent="\t", separators=(" ,", " : ")).replace("\n", "\r\n ")
-    for path in container_paths(doc, depth):
+    for path in node_paths(doc, depth, (dict, list), True):
         holder = at(doc, path)
         if isinstance(holder, list):
             for t in TYPES:
