@@ -7,6 +7,7 @@ then
   - the profile with one setting changed: each other value of an enumerated setting, a boolean
     flipped, a table or an extension left out, an optional setting added. The known answers are
     dropped from these, as a changed hashing rule would refuse the profile at load;
+  - with the first of its exports, the profile with two such one-line changes on different lines;
   - the export with one member of one record (first, second, last; top level and one level
     down) deleted, null, or of another type.
 verify_run: the same member variants of every export, whole (byte 0 = 0: the container and
@@ -151,10 +152,9 @@ def without_known_answers(text):
     return "\n".join(kept)
 
 
-def profile_variants(text):
-    base = without_known_answers(text)
-    ls = base.split("\n")
-    yield base
+def profile_edits(ls):
+    """The one-setting changes of a profile's lines, each as (start, end, lines): ls[start:end]
+    replaced by lines."""
     for i, l in enumerate(ls):
         m = re.match(r'^(\s*\w+\s*=\s*)"([^"]*)"(.*)$', l)
         if m:
@@ -162,27 +162,54 @@ def profile_variants(text):
                 if m.group(2) in fam:
                     for other in fam:
                         if other != m.group(2):
-                            yield "\n".join(ls[:i] + [m.group(1) + '"' + other + '"' + m.group(3)] + ls[i + 1:])
+                            yield i, i + 1, [m.group(1) + '"' + other + '"' + m.group(3)]
         for a, b in (("true", "false"), ("false", "true")):
             if re.search(r"=\s*" + a + r"\b", l):
-                yield "\n".join(ls[:i] + [l.replace(a, b, 1)] + ls[i + 1:])
+                yield i, i + 1, [l.replace(a, b, 1)]
         if l.startswith("extensions"):
             names = re.findall(r'"([^"]+)"', l)
             for n in names:
                 rest = [x for x in names if x != n]
-                yield "\n".join(ls[:i] + ["extensions = [" + ", ".join('"%s"' % x for x in rest) + "]"] + ls[i + 1:])
+                yield i, i + 1, ["extensions = [" + ", ".join('"%s"' % x for x in rest) + "]"]
         if re.match(r"^\[\w+\]$", l):
             table = l[1:-1]
             end = next((j for j in range(i + 1, len(ls)) if ls[j].startswith("[")), len(ls))
-            yield "\n".join(ls[:i] + ls[end:])
+            yield i, end, []
             for add in ADDITIONS.get(table, []):
                 key = add.split("=")[0].strip()
                 if not any(x.split("=")[0].strip() == key for x in ls[i + 1:end]):
-                    yield "\n".join(ls[:i + 1] + [add] + ls[i + 1:])
+                    yield i + 1, i + 1, [add]
     if not any(l.startswith("extensions") for l in ls):
         at = next(i for i, l in enumerate(ls) if l.startswith("["))
         for e in EXTENSIONS:
-            yield "\n".join(ls[:at] + ['extensions = ["%s"]' % e] + ls[at:])
+            yield at, at, ['extensions = ["%s"]' % e]
+
+
+def edited(ls, *edits):
+    """The profile text with edits that touch disjoint lines applied (the last one first)."""
+    out = list(ls)
+    for start, end, lines in sorted(edits, reverse=True):
+        out[start:end] = lines
+    return "\n".join(out)
+
+
+def profile_variants(text):
+    """The profile without its known answers, then with each one-setting change."""
+    ls = without_known_answers(text).split("\n")
+    yield "\n".join(ls)
+    for e in profile_edits(ls):
+        yield edited(ls, e)
+
+
+def profile_pairs(text):
+    """The profile with two one-line changes on different lines (a table left out is not one)."""
+    ls = without_known_answers(text).split("\n")
+    edits = [e for e in profile_edits(ls) if e[1] - e[0] <= 1 and e[2]]
+    for n, a in enumerate(edits):
+        for b in edits[n + 1:]:
+            first, second = sorted((a, b))
+            if first[1] <= second[0] and first[0] != second[0]:
+                yield edited(ls, a, b)
 
 
 def paths_of(v, depth, prefix=()):
@@ -525,12 +552,14 @@ def main():
             text = f.read()
         exports = [d + "/" + f for f in sorted(os.listdir(os.path.join(TD, d))) if re.search(pattern, f)]
         variants = list(profile_variants(text))
+        pairs = list(profile_pairs(text))
         for rel in exports:
             recs = records(rel)
             if not recs:
                 continue
-            for profile in [text] + variants:
+            for profile in [text] + variants + pairs:
                 put("profile_file", profile_input(profile, recs))
+            pairs = []
             for variant in member_variants(recs[:6]):
                 put("profile_file", profile_input(text, variant))
 
