@@ -212,17 +212,24 @@ def profile_pairs(text):
                 yield edited(ls, a, b)
 
 
-def paths_of(v, depth, prefix=()):
-    """The paths of the members (object keys, and the first element of arrays) down to depth."""
+def node_paths(v, depth, kinds, every_element, prefix=()):
+    """The paths of the values of the given types (v itself, object members, array elements: the
+    first only unless every_element) down to depth."""
+    if isinstance(v, kinds):
+        yield prefix
     if depth == 0:
         return
     if isinstance(v, dict):
         for k, e in v.items():
-            yield prefix + (k,)
-            yield from paths_of(e, depth - 1, prefix + (k,))
-    elif isinstance(v, list) and v:
-        yield prefix + (0,)
-        yield from paths_of(v[0], depth - 1, prefix + (0,))
+            yield from node_paths(e, depth - 1, kinds, every_element, prefix + (k,))
+    elif isinstance(v, list):
+        for i, e in enumerate(v if every_element else v[:1]):
+            yield from node_paths(e, depth - 1, kinds, every_element, prefix + (i,))
+
+
+def paths_of(v, depth):
+    """The paths of the members (object keys, and the first element of arrays) down to depth."""
+    return (p for p in node_paths(v, depth, object, False) if p)
 
 
 def at(doc, path):
@@ -411,21 +418,6 @@ TIMES = ["+002026-10-02T09:00:00Z", "-000001-01-01T00:00:00Z", "2026-10-02T09:00
          "20261002T090000Z"]
 
 
-def node_paths(v, depth, kinds, every_element, prefix=()):
-    """The paths of the values of the given types (v itself, object members, array elements: the
-    first only unless every_element) down to depth."""
-    if isinstance(v, kinds):
-        yield prefix
-    if depth == 0:
-        return
-    if isinstance(v, dict):
-        for k, e in v.items():
-            yield from node_paths(e, depth - 1, kinds, every_element, prefix + (k,))
-    elif isinstance(v, list):
-        for i, e in enumerate(v if every_element else v[:1]):
-            yield from node_paths(e, depth - 1, kinds, every_element, prefix + (i,))
-
-
 def object_paths(v, depth):
     """The paths of the objects (v itself, object members, first array elements) down to depth."""
     return node_paths(v, depth, dict, False)
@@ -553,13 +545,14 @@ def main():
         exports = [d + "/" + f for f in sorted(os.listdir(os.path.join(TD, d))) if re.search(pattern, f)]
         variants = list(profile_variants(text))
         pairs = list(profile_pairs(text))
+        with_pairs = True
         for rel in exports:
             recs = records(rel)
             if not recs:
                 continue
-            for profile in [text] + variants + pairs:
+            for profile in [text] + variants + (pairs if with_pairs else []):
                 put("profile_file", profile_input(profile, recs))
-            pairs = []
+            with_pairs = False
             for variant in member_variants(recs[:6]):
                 put("profile_file", profile_input(text, variant))
 
