@@ -11,6 +11,15 @@ them in our parsers or only in a dependency's. With --gaps and one file: this cr
 that the corpus reaches but does not cover wholly, by uncovered edges, which is where new seeds
 help most; with a name as well (--gaps COVERAGE.txt NAME), the source lines of the functions whose
 name contains it that hold uncovered edges.
+
+A replay need not cover the same edges twice: where a harness or a dependency draws on randomness
+(the standard library's hash tables in serde_json's maps, a signature's random nonce), the same
+input can take a different path in each process. Either file of a comparison may therefore be a
+comma-separated list of replays of one corpus: an edge counts as gained only when every replay of
+the later corpus covers it and no replay of the earlier one does (per function: the fewest edges
+covered in the later replays less the most in the earlier ones), and the functions whose count
+differs between replays of one corpus are listed as noise. With --noise and two or more replays of
+one corpus: only that list.
 """
 import collections
 import os
@@ -22,13 +31,36 @@ FUNC = re.compile(r"^(?:UN)?COVERED_FUNC: hits: \d+ edges: (\d+)/(\d+) (.*) (\S+
 
 
 def load(path):
+    """Edges covered and edges, per function. Functions that print alike (instances of one generic
+    function) are told apart by their order in the file, which one binary keeps."""
     funcs = {}
+    seen = collections.Counter()
     with open(path, errors="replace") as f:
         for line in f:
             m = FUNC.match(line.rstrip("\n"))
             if m:
-                funcs[(m.group(3), m.group(4))] = (int(m.group(1)), int(m.group(2)))
+                name = (m.group(3), m.group(4))
+                funcs[name + (seen[name],)] = (int(m.group(1)), int(m.group(2)))
+                seen[name] += 1
     return funcs
+
+
+def load_replays(paths):
+    """Replays of one corpus: per function, the fewest and the most edges covered."""
+    runs = [load(p) for p in paths.split(",")]
+    keys = set().union(*runs)
+    return {k: (min(r.get(k, (0, 0))[0] for r in runs), max(r.get(k, (0, 0))[0] for r in runs),
+                max(r.get(k, (0, 0))[1] for r in runs)) for k in keys}
+
+
+def noise(replays):
+    """Functions whose edges covered differ between replays of one corpus."""
+    varied = sorted(((hi - lo, k) for k, (lo, hi, _) in replays.items() if hi != lo), reverse=True)
+    by_origin = collections.Counter()
+    for d, k in varied:
+        o = origin(k[1])
+        by_origin["crate" if o.startswith("crate:") else o] += d
+    return varied, by_origin
 
 
 def origin(path):
@@ -64,7 +96,7 @@ def uncovered_lines(path, pattern):
 def gaps(path, limit=60):
     per_file = collections.defaultdict(lambda: [0, 0])
     partial = []
-    for (name, src), (covered, total) in load(path).items():
+    for (name, src, _), (covered, total) in load(path).items():
         if not src.startswith(SRC):
             continue
         rel = src[len(SRC):]
@@ -86,34 +118,47 @@ def main():
         return gaps(sys.argv[2])
     if len(sys.argv) == 4 and sys.argv[1] == "--gaps":
         return uncovered_lines(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 3 and sys.argv[1] == "--noise":
+        varied, origins = noise(load_replays(sys.argv[2]))
+        print("edges varying between replays, by origin: " + (
+            ", ".join("%s %d" % kv for kv in origins.most_common()) or "none"))
+        for d, (name, path, _) in varied:
+            print("  %-3d %s  %s" % (d, origin(path), name[:100]))
+        return
     if len(sys.argv) not in (2, 3):
-        sys.exit("usage: coverage.py COVERAGE.txt [LATER.txt] | coverage.py --gaps COVERAGE.txt [NAME]")
-    first = load(sys.argv[1])
+        sys.exit("usage: coverage.py COVERAGE.txt[,REPLAY...] [LATER.txt[,REPLAY...]] | "
+                 "coverage.py --gaps COVERAGE.txt [NAME] | coverage.py --noise REPLAY,REPLAY[,...]")
     if len(sys.argv) == 2:
+        first = load(sys.argv[1])
         per_file = collections.Counter()
-        for (_, path), (covered, _) in first.items():
+        for (_, path, _), (covered, _) in first.items():
             if path.startswith(SRC):
                 per_file[path[len(SRC):]] += covered
         print("edges covered in this crate: %d" % sum(per_file.values()))
         for name, n in sorted(per_file.items()):
             print("  %6d  %s" % (n, name))
         return
-    later = load(sys.argv[2])
+    earlier = load_replays(sys.argv[1])
+    later = load_replays(sys.argv[2])
     by_origin = collections.Counter()
     crate_funcs = []
-    for key, (covered, _) in later.items():
-        gained = covered - first.get(key, (0, 0))[0]
+    for key, (fewest, _, _) in later.items():
+        gained = fewest - earlier.get(key, (0, 0, 0))[1]
         if gained > 0:
             o = origin(key[1])
             by_origin["crate" if o.startswith("crate:") else o] += gained
             if o.startswith("crate:"):
                 crate_funcs.append((gained, o[len("crate:"):], key[0]))
-    crate = lambda d: sum(c for (_, p), (c, _) in d.items() if p.startswith(SRC))
-    print("edges covered in this crate: %d -> %d" % (crate(first), crate(later)))
+    crate = lambda d, i: sum(v[i] for k, v in d.items() if k[1].startswith(SRC))
+    print("edges covered in this crate: %d -> %d" % (crate(earlier, 1), crate(later, 0)))
     print("edges gained, by origin: " + (", ".join("%s %d" % kv for kv in by_origin.most_common()) or "none"))
     for gained, path, name in sorted(crate_funcs, reverse=True):
         print("  +%-4d %s  %s" % (gained, path, name[:100]))
-
+    for label, replays in (("earlier", earlier), ("later", later)):
+        varied, origins = noise(replays)
+        if varied:
+            print("varying between replays of the %s corpus (edges, by origin): %s" % (
+                label, ", ".join("%s %d" % kv for kv in origins.most_common())))
 
 if __name__ == "__main__":
     main()

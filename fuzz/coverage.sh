@@ -7,6 +7,8 @@
 #   fuzz/coverage.sh verify_run OLD_DIR NEW_DIR          # edges gained from one corpus to another
 #   fuzz/coverage.sh --gaps verify_run                   # functions reached, not covered wholly
 #   fuzz/coverage.sh --gaps verify_run sigcheck::check   # their lines with uncovered edges
+#   fuzz/coverage.sh --noise verify_run                  # edges that differ between replays
+#   REPLAYS=3 fuzz/coverage.sh verify_run OLD_DIR NEW_DIR  # gained in every replay (see coverage.py)
 #
 # The replay does not fuzz: -runs=0 runs each input once. FUZZ_TARGET_DIR as in run.sh
 # (default $CARGO_TARGET_DIR/fuzz-asan, else fuzz/target-asan). Needs llvm-symbolizer on PATH.
@@ -14,11 +16,16 @@ set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
 gaps=
+noise=
 if [ "${1:-}" = --gaps ]; then
   gaps=1
   shift
+elif [ "${1:-}" = --noise ]; then
+  noise=1
+  shift
 fi
-target=${1:?usage: fuzz/coverage.sh [--gaps] TARGET [OLD_CORPUS NEW_CORPUS | NAME]}
+replays=${REPLAYS:-1}
+target=${1:?usage: fuzz/coverage.sh [--gaps | --noise] TARGET [OLD_CORPUS NEW_CORPUS | NAME]}
 target_dir=${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:+$CARGO_TARGET_DIR/fuzz-asan}}
 target_dir=${target_dir:-$here/target-asan}
 cargo +nightly fuzz build -s address --target-dir "$target_dir" "$target" >&2
@@ -28,13 +35,22 @@ out=$(mktemp -d)
 replay() {
   ASAN_OPTIONS=detect_leaks=0 "$bin" -runs=0 -rss_limit_mb=4096 -print_coverage=1 "$1" >"$2" 2>&1
 }
+# replays CORPUS NAME [N]: N replays (default $replays) of CORPUS; prints their files, comma-separated.
+replays() {
+  local files=() i
+  for i in $(seq 1 "${3:-$replays}"); do
+    replay "$1" "$out/$2.$i.txt"
+    files+=("$out/$2.$i.txt")
+  done
+  (IFS=,; echo "${files[*]}")
+}
 if [ -n "$gaps" ]; then
   replay "$here/corpus/$target" "$out/now.txt"
   python3 "$here/coverage.py" --gaps "$out/now.txt" ${2:+"$2"}
+elif [ -n "$noise" ]; then
+  python3 "$here/coverage.py" --noise "$(replays "$here/corpus/$target" now "$(( replays > 1 ? replays : 3 ))")"
 elif [ $# -ge 3 ]; then
-  replay "$2" "$out/old.txt"
-  replay "$3" "$out/new.txt"
-  python3 "$here/coverage.py" "$out/old.txt" "$out/new.txt"
+  python3 "$here/coverage.py" "$(replays "$2" old)" "$(replays "$3" new)"
 else
   replay "$here/corpus/$target" "$out/now.txt"
   python3 "$here/coverage.py" "$out/now.txt"

@@ -744,7 +744,7 @@ fn read_limited(
 pub fn anchors_of(
     c: &Certified,
     source: &str,
-) -> std::collections::HashMap<String, crate::chain::CertAnchor> {
+) -> crate::tables::HashMap<String, crate::chain::CertAnchor> {
     c.statement
         .predicate
         .chains

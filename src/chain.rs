@@ -7,7 +7,7 @@
 //! [`crate::chain_table`]). Each failed check reports at the first record that is provably wrong
 //! and then re-synchronises on it, so one edit gives one finding, not a cascade.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
@@ -20,6 +20,7 @@ use crate::finding::{Code, Finding, Guarantee, Location};
 use crate::profile::aat::{Digest, Facts, Link, Prepared};
 use crate::report::{ChainSummary, Status, TailAnchor, Untracked};
 use crate::sig::SigOutcome;
+use crate::tables::{HashMap, HashSet};
 
 /// Policy flags and bounds the checks need.
 #[derive(Debug, Clone, Copy)]
@@ -189,9 +190,9 @@ impl Chains {
             strings: Interner::default(),
             pending: PendingBudget::default(),
             last_unreadable: None,
-            lossy: HashSet::new(),
+            lossy: HashSet::default(),
             export_tail: None,
-            cert_anchors: HashMap::new(),
+            cert_anchors: HashMap::default(),
         }
     }
 

@@ -9,13 +9,14 @@
 //! signature) still count, and the run gets one `limit.chains` finding and is at best
 //! inconclusive, never verified.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::chain::{FindingSink, Policy};
 use crate::finding::{Code, Finding, Guarantee, Location, Severity};
 use crate::report::Untracked;
 use crate::sig::SigOutcome;
+use crate::tables::{HashMap, HashSet};
 
 /// Chains tracked by default. Each costs about 1 KiB until the report is written (measured: see
 /// `docs/limits.md`), so the default bounds this part of memory to about 100 MiB.
@@ -126,7 +127,7 @@ impl<S> ChainTable<S> {
     /// An empty table tracking at most `max` chains (and never more than `u32::MAX`).
     pub fn new(max: usize) -> Self {
         ChainTable {
-            index: HashMap::new(),
+            index: HashMap::default(),
             chunks: Vec::new(),
             len: 0,
             max: max.min(u32::MAX as usize),

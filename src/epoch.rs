@@ -13,13 +13,14 @@
 //! is neither signed nor chained, so its root proves something only when a trusted checkpoint
 //! matches it (decided in [`crate::checkpoint::anchor`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::canon::json::Value;
 use crate::finding::{Code, Finding, Location};
 use crate::merkle::{self, Frontier, Side};
 use crate::profile::aat::{Digest, Prepared, parse_hex32};
 use crate::report::EpochStatus;
+use crate::tables::HashMap;
 
 /// Longest inclusion proof accepted (a tree of 2^64 leaves).
 const MAX_PROOF_LEN: usize = 64;
@@ -318,7 +319,7 @@ pub struct Epochs {
 impl Default for Epochs {
     fn default() -> Self {
         Epochs {
-            epochs: HashMap::new(),
+            epochs: HashMap::default(),
             pending_total: 0,
             max: MAX_EPOCHS,
             untracked: 0,

@@ -34,6 +34,7 @@ pub mod merkle;
 pub mod profile;
 pub mod report;
 pub mod sig;
+pub mod tables;
 pub mod verify;
 
 pub use error::Error;

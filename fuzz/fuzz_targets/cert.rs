@@ -1,7 +1,9 @@
-//! Verification certificates (DSSE envelopes). With a first byte of 0 the rest is the envelope
-//! file itself (read against the fixture keys and the harness key); otherwise the rest is the
-//! statement payload, which the harness signs with its own key so that the payload parser, the
-//! anchors taken from a certificate, the shard merge and the renderers see hostile statements.
+//! Verification certificates (DSSE envelopes). With a first byte of 0 the rest is the envelope file
+//! itself (read against the fixture keys); otherwise the rest is the statement payload, which the
+//! harness signs with a fixture key (the test-only `other-es256`, in the fixture ring) so that the
+//! payload parser, the anchors taken from a certificate, the shard merge and the renderers see
+//! hostile statements. The key is fixed, not generated: a key made afresh in each process took the
+//! key ring's builder down different paths from one replay of a corpus to the next.
 #![no_main]
 
 use std::sync::LazyLock;
@@ -10,27 +12,13 @@ use audit_verify::cert::{
     self, Envelope, EnvelopeSignature, PAYLOAD_TYPE, SigningKey, anchors_of, merge, pae,
     read_certificate, render_certified, render_certified_json,
 };
-use audit_verify::crypto::KeyAlg;
-use audit_verify::keys::{Key, KeyRing};
-use audit_verify_fuzz::ring;
+use audit_verify_fuzz::{ring, testdata};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use libfuzzer_sys::fuzz_target;
 
-static SIGNER: LazyLock<SigningKey> =
-    LazyLock::new(|| SigningKey::generate(KeyAlg::P256).expect("generate").0);
-
-static RING: LazyLock<KeyRing> = LazyLock::new(|| {
-    let mut keys = ring().keys().to_vec();
-    keys.push(Key {
-        public: SIGNER.public().clone(),
-        declared_kid: None,
-        source: "harness".into(),
-        status: None,
-        revoked_at: None,
-        binding: Default::default(),
-    });
-    KeyRing::from_keys(keys)
+static SIGNER: LazyLock<SigningKey> = LazyLock::new(|| {
+    SigningKey::load(&testdata("keys/test-only/other-es256.pem")).expect("fixture signing key")
 });
 
 fuzz_target!(|data: &[u8]| {
@@ -54,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("cert.json");
     std::fs::write(&path, &envelope).expect("write certificate");
-    let Ok(certified) = read_certificate(&path, &RING, audit_verify::crypto::default_provider())
+    let Ok(certified) = read_certificate(&path, ring(), audit_verify::crypto::default_provider())
     else {
         return;
     };

@@ -74,7 +74,11 @@ fn same_from_a_file(data: &[u8], held_units: &[Unit], held: &json::Bundle) {
             Some(Slot::Unbuilt(u)) => u.build().expect("held object builds"),
             None => panic!("{:?} only in the file's bundle", m.key),
         };
-        assert!(same_value(&m.value, &want), "member {:?} from the file", m.key);
+        assert!(
+            same_value(&m.value, &want),
+            "member {:?} from the file",
+            m.key
+        );
     }
     let held_count = held.top().as_object().map_or(0, <[_]>::len)
         + json::RECORD_MEMBERS
@@ -88,11 +92,16 @@ fn same_from_a_file(data: &[u8], held_units: &[Unit], held: &json::Bundle) {
             .count();
     assert_eq!(file_count, held_count, "member count");
     for name in json::RECORD_MEMBERS {
-        let (Some(Slot::Unbuilt(f)), Some(Slot::Unbuilt(h))) = (bundle.member(name), held.member(name)) else {
+        let (Some(Slot::Unbuilt(f)), Some(Slot::Unbuilt(h))) =
+            (bundle.member(name), held.member(name))
+        else {
             continue;
         };
         assert_eq!(f.len(), h.len(), "{name}: length");
-        let from_file: Vec<Value> = f.elements().map(|e| e.expect("element from the file")).collect();
+        let from_file: Vec<Value> = f
+            .elements()
+            .map(|e| e.expect("element from the file"))
+            .collect();
         let from_memory: Vec<Value> = h.elements().map(|e| e.expect("element held")).collect();
         assert_eq!(from_file.len(), from_memory.len(), "{name}: elements");
         for (a, b) in from_file.iter().zip(&from_memory) {

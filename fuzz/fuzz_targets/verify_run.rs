@@ -41,8 +41,7 @@ fuzz_target!(|data: &[u8]| {
         4 => Some(InputFormat::Csv),
         _ => None,
     };
-    config.hmac_key_file =
-        (flags & 0x07 != 7).then(|| testdata("keys/agt-gen-hmac-key.txt"));
+    config.hmac_key_file = (flags & 0x07 != 7).then(|| testdata("keys/agt-gen-hmac-key.txt"));
     config.require_signatures = flags & 0x08 != 0;
     config.require_complete = flags & 0x10 != 0;
     config.merkle_state = flags & 0x20 != 0;

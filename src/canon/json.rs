@@ -28,9 +28,10 @@
 //!   fine for the depths a limit of up to about 10,000 allows on an 8 MiB
 //!   stack.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
+
+use crate::tables::HashSet;
 
 /// A parsed JSON value. Objects keep their members in input order.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -214,7 +214,7 @@ impl<R: BufRead + Send> Iterator for CsvUnits<R> {
                             true,
                         )));
                     }
-                    let mut seen = std::collections::HashSet::new();
+                    let mut seen = crate::tables::HashSet::default();
                     if let Some(dup) = names.iter().find(|n| !seen.insert(n.as_str())) {
                         return Some(Ok(self.problem(
                             line,

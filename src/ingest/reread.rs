@@ -6,7 +6,6 @@
 //! ([`FileChanged`] otherwise). Memory is the small members and a read buffer, whatever the
 //! file's size.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -19,6 +18,7 @@ use super::json::{ArraySplitter, Extent, RECORD_MEMBERS};
 use super::{ByteCursor, MAX_LINE_BYTES, Unit, Units};
 use crate::canon::json::{Limits, Member, ParseError, ParseErrorKind, Value, parse_python_shallow};
 use crate::finding::{Code, Finding, Location};
+use crate::tables::HashSet;
 
 /// Most bytes of a file-backed bundle's members other than its record arrays (they are held and
 /// built): 64 MiB of text, each member counted with its structures. Built values take more than
@@ -554,7 +554,7 @@ impl Scanner {
         self.bump()?; // `{`
         let mut members = Vec::new();
         let mut lines = Vec::new();
-        let mut names = HashSet::new();
+        let mut names = HashSet::default();
         let mut nonfinite = false;
         let mut first = true;
         loop {

@@ -324,7 +324,7 @@ impl Checker {
     /// Sets the chain heads of an `--anchor` certificate (AAT chains).
     pub fn set_cert_anchors(
         &mut self,
-        anchors: std::collections::HashMap<String, crate::chain::CertAnchor>,
+        anchors: crate::tables::HashMap<String, crate::chain::CertAnchor>,
     ) {
         if let Checker::Aat(c) = self {
             c.set_cert_anchors(anchors);

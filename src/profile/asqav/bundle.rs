@@ -9,7 +9,6 @@
 //! projection built whole; each ComplianceBundle leaf is hashed as its receipt is read.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -28,6 +27,7 @@ use crate::profile::engine::sha256;
 use crate::profile::record::{get, short};
 use crate::profile::sigcheck::Env;
 use crate::profile::spec::SigAlg;
+use crate::tables::HashMap;
 
 /// Bundle-level checks of an Audit Pack or a ComplianceBundle.
 pub fn check_bundle(bundle: &Bundle, at: &Location, env: &Env<'_>, out: &mut Vec<Finding>) {
