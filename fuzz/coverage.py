@@ -53,13 +53,22 @@ def load_replays(paths):
                 max(r.get(k, (0, 0))[1] for r in runs)) for k in keys}
 
 
+def group(path):
+    """The origin of a function's file, with this crate's files taken as one."""
+    o = origin(path)
+    return "crate" if o.startswith("crate:") else o
+
+
+def listed(counter):
+    return ", ".join("%s %d" % kv for kv in counter.most_common()) or "none"
+
+
 def noise(replays):
     """Functions whose edges covered differ between replays of one corpus."""
     varied = sorted(((hi - lo, k) for k, (lo, hi, _) in replays.items() if hi != lo), reverse=True)
     by_origin = collections.Counter()
     for d, k in varied:
-        o = origin(k[1])
-        by_origin["crate" if o.startswith("crate:") else o] += d
+        by_origin[group(k[1])] += d
     return varied, by_origin
 
 
@@ -120,8 +129,7 @@ def main():
         return uncovered_lines(sys.argv[2], sys.argv[3])
     if len(sys.argv) == 3 and sys.argv[1] == "--noise":
         varied, origins = noise(load_replays(sys.argv[2]))
-        print("edges varying between replays, by origin: " + (
-            ", ".join("%s %d" % kv for kv in origins.most_common()) or "none"))
+        print("edges varying between replays, by origin: " + listed(origins))
         for d, (name, path, _) in varied:
             print("  %-3d %s  %s" % (d, origin(path), name[:100]))
         return
@@ -145,20 +153,20 @@ def main():
     for key, (fewest, _, _) in later.items():
         gained = fewest - earlier.get(key, (0, 0, 0))[1]
         if gained > 0:
-            o = origin(key[1])
-            by_origin["crate" if o.startswith("crate:") else o] += gained
-            if o.startswith("crate:"):
-                crate_funcs.append((gained, o[len("crate:"):], key[0]))
+            by_origin[group(key[1])] += gained
+            if key[1].startswith(SRC):
+                crate_funcs.append((gained, key[1][len(SRC):], key[0]))
     crate = lambda d, i: sum(v[i] for k, v in d.items() if k[1].startswith(SRC))
     print("edges covered in this crate: %d -> %d" % (crate(earlier, 1), crate(later, 0)))
-    print("edges gained, by origin: " + (", ".join("%s %d" % kv for kv in by_origin.most_common()) or "none"))
+    print("edges gained, by origin: " + listed(by_origin))
     for gained, path, name in sorted(crate_funcs, reverse=True):
         print("  +%-4d %s  %s" % (gained, path, name[:100]))
     for label, replays in (("earlier", earlier), ("later", later)):
         varied, origins = noise(replays)
         if varied:
             print("varying between replays of the %s corpus (edges, by origin): %s" % (
-                label, ", ".join("%s %d" % kv for kv in origins.most_common())))
+                label, listed(origins)))
+
 
 if __name__ == "__main__":
     main()

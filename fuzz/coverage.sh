@@ -35,22 +35,27 @@ out=$(mktemp -d)
 replay() {
   ASAN_OPTIONS=detect_leaks=0 "$bin" -runs=0 -rss_limit_mb=4096 -print_coverage=1 "$1" >"$2" 2>&1
 }
-# replays CORPUS NAME [N]: N replays (default $replays) of CORPUS; prints their files, comma-separated.
+# replays CORPUS NAME [N]: N replays (default $replays) of CORPUS; sets $files to their files,
+# comma-separated. Called directly, not in $(...), so that a failing replay stops the script.
 replays() {
-  local files=() i
+  local i
+  files=
   for i in $(seq 1 "${3:-$replays}"); do
     replay "$1" "$out/$2.$i.txt"
-    files+=("$out/$2.$i.txt")
+    files+="${files:+,}$out/$2.$i.txt"
   done
-  (IFS=,; echo "${files[*]}")
 }
 if [ -n "$gaps" ]; then
   replay "$here/corpus/$target" "$out/now.txt"
   python3 "$here/coverage.py" --gaps "$out/now.txt" ${2:+"$2"}
 elif [ -n "$noise" ]; then
-  python3 "$here/coverage.py" --noise "$(replays "$here/corpus/$target" now "$(( replays > 1 ? replays : 3 ))")"
+  replays "$here/corpus/$target" now "$(( replays > 1 ? replays : 3 ))"
+  python3 "$here/coverage.py" --noise "$files"
 elif [ $# -ge 3 ]; then
-  python3 "$here/coverage.py" "$(replays "$2" old)" "$(replays "$3" new)"
+  replays "$2" old
+  old=$files
+  replays "$3" new
+  python3 "$here/coverage.py" "$old" "$files"
 else
   replay "$here/corpus/$target" "$out/now.txt"
   python3 "$here/coverage.py" "$out/now.txt"
