@@ -9,7 +9,11 @@ then
     dropped from these, as a changed hashing rule would refuse the profile at load;
   - with the first of its exports, the profile with two such one-line changes on different lines;
   - the export with one member of one record (first, second, last; top level and one level
-    down) deleted, null, or of another type.
+    down) deleted, null, or of another type;
+  - shapes, the profile alone: each setting given a value of each TOML type, each table given
+    as a value of each type, and each table as an array of its values in declaration order
+    (the sequence form a derived deserializer accepts), short of its fields, whole, and with one
+    element more (each deserializer's wrong-type and wrong-length paths).
 verify_run: the same member variants of every export, whole (byte 0 = 0: the container and
 the profile detected).
 key_dir: the fixture keys in two files of one directory, and key sets with an entry repeated,
@@ -84,6 +88,29 @@ ADDITIONS = {
     "hash": ["drop_null = true", 'render = { timestamp = "py-isoformat" }', 'view = "agt-cloudevent"'],
 }
 TYPES = [None, 1, -1.5, "", "x", True, [], {}]
+# A value of each TOML type, for the shape variants of a profile.
+TOML_TYPES = ['"x"', '""', "0", "-1", "1.5", "true", "1979-05-27T07:32:00Z", "[]", '["x"]', "[1]",
+              "[[]]", "[{}]", "{}", "{ x = 1 }"]
+# The fields of each table of a profile in declaration order (src/profile/spec.rs), with a value
+# for those the profile does not set: the sequence form of a table lists them all.
+FIELDS = {
+    "detect": [("require", "[]"), ("forbid", "[]"), ("or_require", "[]")],
+    "chain": [("id", "[]"), ("name", '"chain"'), ("restart", '"fail"')],
+    "record_id": [("field", '"id"'), ("unique", "false")],
+    "hash": [("dialect", '"jcs"'), ("member", '"payload"'), ("members", '["a"]'), ("omit_null", "[]"),
+             ("exclude", "[]"), ("drop_null", "false"), ("keep_null", "[]"),
+             ("view", '"agt-cloudevent"'), ("render", "{}"), ("encoding", '"hex"'),
+             ("claimed", '"hash"')],
+    "link": [("field", '"prev"'), ("genesis", '"null"'), ("encoding", '"hex"')],
+    "sequence": [("field", '"seq"'), ("start", "0"), ("optional", "false")],
+    "time": [("field", '"ts"'), ("format", '"rfc3339"')],
+    "signature": [("value", '"sig"'), ("encoding", '"base64"'), ("lenient_base64", "false"),
+                  ("algorithm", '"ES256"'), ("algorithm_field", '"alg"'), ("signs", '"canonical"'),
+                  ("kid", '"kid"'), ("kid_match", '"ring"'), ("embedded_key", '"pk"'),
+                  ("expect", "{}")],
+    "terminal": [("field", '"end"'), ("equals", "true")],
+    "known_answer": [("name", '"n"'), ("record", '"{}"'), ("canonical", '"{}"'), ("hash", '"00"')],
+}
 
 
 def put(target, data):
@@ -210,6 +237,73 @@ def profile_pairs(text):
             first, second = sorted((a, b))
             if first[1] <= second[0] and first[0] != second[0]:
                 yield edited(ls, a, b)
+
+
+def settings(ls):
+    """The settings of a profile's lines, each as (start, end, key, value): a value that opens an
+    array runs to the line that closes it."""
+    i = 0
+    while i < len(ls):
+        m = re.match(r"^\s*(\w+)\s*=\s*(.*)$", ls[i])
+        if not m:
+            i += 1
+            continue
+        end, depth = i, 0
+        while True:
+            code = re.sub(r"\"[^\"]*\"|'[^']*'|#.*$", "", ls[end])
+            depth += code.count("[") - code.count("]")
+            if depth <= 0 or end + 1 == len(ls):
+                break
+            end += 1
+        yield i, end + 1, m.group(1), "\n".join([m.group(2)] + ls[i + 1:end + 1])
+        i = end + 1
+
+
+def tables(ls):
+    """The tables of a profile's lines, each as (start, end, name)."""
+    for i, l in enumerate(ls):
+        m = re.match(r"^\[\[?(\w+)\]\]?$", l)
+        if m:
+            end = next((j for j in range(i + 1, len(ls)) if ls[j].startswith("[")), len(ls))
+            yield i, end, m.group(1)
+
+
+def uncommented(line):
+    """A TOML line without its comment (a `#` in a string stays)."""
+    return re.sub(r"(\"[^\"]*\"|'[^']*')|\s*#.*$", lambda m: m.group(1) or "", line)
+
+
+def sequence_forms(name, lines):
+    """A table's sequence forms: its values in declaration order, short of its fields, whole,
+    and with one element more."""
+    given = {key: " ".join(uncommented(l) for l in value.split("\n"))
+             for _, _, key, value in settings(lines)}
+    values = [given.get(key, default) for key, default in FIELDS.get(name, [])]
+    for n in range(len(values) + 2):
+        yield "[" + ", ".join((values + ['"more"'])[:n]) + "]"
+
+
+def profile_shapes(text):
+    """The profile (without its known answers) with one setting given a value of each TOML type,
+    with one table given as a value of each type or in its sequence forms, and with the known
+    answers (an array of tables) given as a value of each type or as one answer's sequence
+    forms."""
+    full = text.split("\n")
+    ls = without_known_answers(text).split("\n")
+    for start, end, key, _ in settings(ls):
+        prefix = re.match(r"^\s*", ls[start]).group(0)
+        for v in TOML_TYPES:
+            yield edited(ls, (start, end, [prefix + key + " = " + v]))
+    first = next(i for i, l in enumerate(ls) if l.startswith("["))
+    for start, end, name in tables(ls):
+        rest = ls[:start] + ls[end:]
+        for v in TOML_TYPES + list(sequence_forms(name, ls[start + 1:end])):
+            yield "\n".join(rest[:first] + [name + " = " + v] + rest[first:])
+    answer = next(((s, e) for s, e, n in tables(full) if n == "known_answer"), None)
+    if answer:
+        forms = ["[" + f + "]" for f in sequence_forms("known_answer", full[answer[0] + 1:answer[1]])]
+        for v in TOML_TYPES + forms:
+            yield "\n".join(ls[:first] + ["known_answer = " + v] + ls[first:])
 
 
 def node_paths(v, depth, kinds, every_element, prefix=()):
@@ -544,6 +638,8 @@ def main():
             text = f.read()
         exports = [d + "/" + f for f in sorted(os.listdir(os.path.join(TD, d))) if re.search(pattern, f)]
         variants = list(profile_variants(text))
+        for shape in profile_shapes(text):
+            put("profile_file", shape.encode())
         pairs = list(profile_pairs(text))
         with_pairs = True
         for rel in exports:
