@@ -15,7 +15,9 @@ then
     (the sequence form a derived deserializer accepts), short of its fields, whole, and with one
     element more (each deserializer's wrong-type and wrong-length paths).
 verify_run: the same member variants of every export, whole (byte 0 = 0: the container and
-the profile detected).
+the profile detected), and, of a JSON document cut to fit, each top-level member beside its
+records deleted or of each type and each optional bundle member (BUNDLE_MEMBERS) that is absent
+added with a value of each type (an Audit Pack's signed projection and bundle checks).
 key_dir: the fixture keys in two files of one directory, and key sets with an entry repeated,
 its kid removed, changed or taken from another key, and its status and revocation time set to
 each value, in one file or differing between two (the merging and de-duplication of a ring),
@@ -88,6 +90,15 @@ ADDITIONS = {
     "hash": ["drop_null = true", 'render = { timestamp = "py-isoformat" }', 'view = "agt-cloudevent"'],
 }
 TYPES = [None, 1, -1.5, "", "x", True, [], {}]
+# The optional top-level members of an asqav Audit Pack or ComplianceBundle that the verifier reads
+# (shared/formats/asqav.md: the signed projection's members and the bundle fields).
+BUNDLE_MEMBERS = [
+    "organization_id", "start", "end", "agent_id", "only_compliance", "algorithm_registry_version",
+    "receipt_count", "revocation_manifest", "regime_mapping", "content_disclosure",
+    "regime_mapping_disclaimer", "regime_provenance", "jwks", "exit_manifest", "tsa_trust",
+    "attested_framework_coverage", "bundle_digest", "bundle_signature", "bundle_public_key",
+    "bundle_signature_algorithm", "receipt_hashes", "merkle_root",
+]
 # A value of each TOML type, for the shape variants of a profile.
 TOML_TYPES = ['"x"', '""', "0", "-1", "1.5", "true", "1979-05-27T07:32:00Z", "[]", '["x"]', "[1]",
               "[[]]", "[{}]", "{}", "{ x = 1 }"]
@@ -360,6 +371,23 @@ def member_variants(recs):
     for i in sorted({0, 1, len(recs) - 1} & set(range(len(recs)))):
         for rec in value_variants(recs[i], 2):
             yield recs[:i] + [rec] + recs[i + 1:]
+
+
+def bundle_variants(doc, records_path):
+    """Copies of a JSON document with one top-level member beside its records (at records_path)
+    deleted or given each type, and with each absent BUNDLE_MEMBERS member added as each type."""
+    if not isinstance(doc, dict):
+        return
+    for name in doc:
+        if records_path[:1] != (name,):
+            for change in ["delete"] + TYPES:
+                out = changed(doc, (name,), change)
+                if out is not None:
+                    yield out
+    for name in BUNDLE_MEMBERS:
+        if name not in doc:
+            for value in TYPES:
+                yield dict(doc, **{name: value})
 
 
 def key_dir_variants():
@@ -673,6 +701,8 @@ def main():
             path, recs = found
             for variant in member_variants(recs):
                 out = with_array(doc, path, variant)
+                put("verify_run", b"\x00" + json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode())
+            for out in bundle_variants(doc, path):
                 put("verify_run", b"\x00" + json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode())
 
     other_variants(cert_arg())
