@@ -26,7 +26,8 @@ keys: the same key sets in one JWKS file, and the entries that carry a key twice
 
 jsonl_record, checkpoint and cert: records, JSON checkpoints and a certificate's statement with
 one member changed (the statement with --cert PATH, a certificate written by
-`audit-verify verify --certificate`).
+`audit-verify verify --certificate`), and for cert the statement with its first subject, or each,
+naming the harness's empty input.
 jsonl_record and cert, shapes: records whose timestamp takes each form a date parser tells apart,
 records with many members more (a long member list to sort), and a certificate's statement and
 envelope with one object given as an array of its values (the sequence form a derived
@@ -41,6 +42,7 @@ Deterministic. Writes into corpus/<target>/ (or OUT/<target>/ with an argument);
 `cargo fuzz cmin` afterwards, which keeps only the variants that add coverage.
 """
 import base64
+import hashlib
 import json
 import os
 import re
@@ -512,7 +514,8 @@ def keys_variants():
 def other_variants(cert):
     """jsonl_record: the JSON Lines exports' records with one member changed; checkpoint: the
     JSON checkpoints with one member changed; cert: a certificate's statement with one member
-    changed (byte 1: the harness signs it)."""
+    changed (byte 1: the harness signs it), and with its subjects naming the harness's empty input
+(byte 3)."""
     for d in ("aat", "agent-receipts", "asqav", "agt"):
         for f in sorted(os.listdir(os.path.join(TD, d))):
             if f.endswith(".jsonl"):
@@ -527,6 +530,14 @@ def other_variants(cert):
         statement = json.loads(base64.b64decode(json.loads(cert)["payload"]))
         for c in value_variants(statement, 4):
             put("cert", b"\x01" + json.dumps(c, separators=(",", ":")).encode())
+        # Byte 3: the harness also re-checks an empty input and the certificate file against the
+        # subjects; one subject names the empty input by its digest, or each does.
+        empty = hashlib.sha256(b"").hexdigest()
+        for first_only in (True, False):
+            c = json.loads(json.dumps(statement))
+            for subject in c.get("subject", [])[:1] if first_only else c.get("subject", []):
+                subject["digest"] = {"sha256": empty}
+            put("cert", b"\x03" + json.dumps(c, separators=(",", ":")).encode())
 
 
 # Timestamps in the forms a date parser tells apart: signed and extended years, offsets other

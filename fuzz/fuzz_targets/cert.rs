@@ -4,13 +4,16 @@
 //! payload parser, the anchors taken from a certificate, the shard merge and the renderers see
 //! hostile statements. The key is fixed, not generated: a key made afresh in each process took the
 //! key ring's builder down different paths from one replay of a corpus to the next.
+//! With bit 1 of the first byte set, the renderers also show the inputs re-checked against the
+//! statement's subjects (`cert verify --input`): an empty file, which a subject can name by the
+//! SHA-256 of no bytes, and the certificate file itself, which no subject names.
 #![no_main]
 
 use std::sync::LazyLock;
 
 use audit_verify::cert::{
-    self, Envelope, EnvelopeSignature, PAYLOAD_TYPE, SigningKey, anchors_of, merge, pae,
-    read_certificate, render_certified, render_certified_json,
+    self, Envelope, EnvelopeSignature, PAYLOAD_TYPE, SigningKey, anchors_of, check_inputs, merge,
+    pae, read_certificate, render_certified, render_certified_json,
 };
 use audit_verify_fuzz::{ring, testdata};
 use base64::Engine as _;
@@ -52,8 +55,15 @@ fuzz_target!(|data: &[u8]| {
             let _ = cert::range_of(m);
         }
     }
-    let _ = render_certified(&certified, &[]);
-    let _ = render_certified_json(&certified, &[]);
+    let inputs = if mode & 2 != 0 {
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, b"").expect("write input");
+        check_inputs(&certified.statement, &[empty, path.clone()]).expect("inputs are readable")
+    } else {
+        Vec::new()
+    };
+    let _ = render_certified(&certified, &inputs);
+    let _ = render_certified_json(&certified, &inputs);
     let now = jiff::Timestamp::UNIX_EPOCH;
     let _ = merge(
         &[
